@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // 2-core machines: real brokers, ffmpeg and daemons contend; keep parallelism modest.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
