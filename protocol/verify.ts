@@ -1,0 +1,182 @@
+import type { KeyObject } from 'node:crypto';
+import type { z } from 'zod';
+import { BODY_SCHEMAS, EnvelopeShape, type Command, type SignedEnvelope, type SignedType, type Target } from './schemas.js';
+import { checkSignature } from './signing.js';
+import { MAX_MESSAGE_BYTES } from './topics.js';
+
+export const REJECT_REASONS = [
+  'bad_signature',
+  'unknown_key',
+  'key_not_allowed',
+  'expired',
+  'not_yet_valid',
+  'replayed',
+  'stale_seq',
+  'wrong_target',
+  'invalid',
+  'quorum_not_met',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+export interface TrustedKey {
+  id: string;
+  publicKey: KeyObject;
+  /** Message types this key may sign. */
+  allow: readonly SignedType[];
+}
+
+export interface ReplayView {
+  /** True if a command with this id was already accepted. */
+  seenId(id: string): boolean;
+  /** Highest seq accepted from this issuer, if any. */
+  highestSeq(issuer: string): number | undefined;
+}
+
+export interface VerifyContext {
+  station: { id: string; groups: readonly string[] };
+  keys: ReadonlyMap<string, TrustedKey>;
+  now: number;
+  /** Distinct allowed signatures a live (non-test) alert needs. */
+  alertQuorum: number;
+  /** Tolerated clock difference between the controller and this box. */
+  clockSkewMs: number;
+  replay: ReplayView;
+}
+
+/**
+ * Seqs are per issuer and monotonic (the CLI uses max(last+1, unix ms)). Messages can arrive
+ * out of order across topics, so only a seq far below the highest seen is stale; anything
+ * closer is caught by the id replay memory, which is kept until the message expires.
+ */
+export const SEQ_WINDOW = 24 * 3600 * 1000;
+
+export type VerifyResult =
+  | { ok: true; command: Command; signers: string[] }
+  | { ok: false; reason: RejectReason; detail: string; id?: string; type?: SignedType; issuer?: string };
+
+export function matchesTarget(target: Target, station: { id: string; groups: readonly string[] }): boolean {
+  if (target.all === true) return true;
+  if (target.stations?.includes(station.id)) return true;
+  return target.groups?.some((g) => station.groups.includes(g)) ?? false;
+}
+
+function zodDetail(error: z.ZodError, prefix: (string | number)[] = []): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))].join('.');
+  return `${path || '(root)'}: ${issue.message}`;
+}
+
+/** Parse raw bytes without throwing; anything wrong is an `invalid` result. */
+export function parseEnvelope(raw: Buffer | string):
+  | { ok: true; envelope: SignedEnvelope; command: Command }
+  | { ok: false; reason: 'invalid'; detail: string; id?: string; type?: SignedType } {
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+  if (size > MAX_MESSAGE_BYTES) return { ok: false, reason: 'invalid', detail: `message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}` };
+  let text: string;
+  if (typeof raw === 'string') text = raw;
+  else {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    } catch {
+      return { ok: false, reason: 'invalid', detail: 'payload is not valid UTF-8' };
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, reason: 'invalid', detail: `malformed JSON: ${(e as Error).message.slice(0, 160)}` };
+  }
+  if (depthExceeds(json, 32)) return { ok: false, reason: 'invalid', detail: 'JSON nested deeper than 32 levels' };
+  const shape = EnvelopeShape.safeParse(json);
+  const partial = json as { id?: unknown; type?: unknown };
+  const hint = {
+    id: typeof partial?.id === 'string' && /^[a-z0-9-]{1,64}$/.test(partial.id) ? partial.id : undefined,
+    type: shape.success ? shape.data.type : undefined,
+  };
+  if (!shape.success) return { ok: false, reason: 'invalid', detail: zodDetail(shape.error), ...hint };
+  const envelope = shape.data;
+  const body = BODY_SCHEMAS[envelope.type].safeParse(envelope.body);
+  if (!body.success) return { ok: false, reason: 'invalid', detail: zodDetail(body.error, ['body']), ...hint };
+  if (Date.parse(envelope.expiresAt) <= Date.parse(envelope.issuedAt)) {
+    return { ok: false, reason: 'invalid', detail: 'expiresAt: must be after issuedAt', ...hint };
+  }
+  return { ok: true, envelope, command: { ...envelope, body: body.data } as Command };
+}
+
+function depthExceeds(value: unknown, max: number): boolean {
+  // Iterative, so hostile nesting cannot overflow the stack.
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v as object)) stack.push([child, d + 1]);
+  }
+  return false;
+}
+
+/**
+ * Decide whether a station may act on a command. Pure: the clock, trust store and replay
+ * memory are passed in. The order matters: cheap structural checks first, then keys and
+ * signatures, then time, target and replay.
+ */
+export function verifyCommand(raw: Buffer | string, ctx: VerifyContext): VerifyResult {
+  const parsed = parseEnvelope(raw);
+  if (!parsed.ok) return parsed;
+  const { envelope, command } = parsed;
+  const base = { id: envelope.id, type: envelope.type, issuer: envelope.issuer };
+
+  if (envelope.sigs[0]!.key !== envelope.issuer) {
+    return { ok: false, reason: 'bad_signature', detail: 'first signature is not the issuer\'s', ...base };
+  }
+  const signers: string[] = [];
+  for (const sig of envelope.sigs) {
+    const key = ctx.keys.get(sig.key);
+    if (!key) return { ok: false, reason: 'unknown_key', detail: `key ${sig.key} is not trusted by this station`, ...base };
+    if (!checkSignature(envelope, sig, key.publicKey)) {
+      return { ok: false, reason: 'bad_signature', detail: `signature by ${sig.key} does not verify`, ...base };
+    }
+    if (!key.allow.includes(envelope.type)) {
+      return { ok: false, reason: 'key_not_allowed', detail: `key ${sig.key} may not sign ${envelope.type}`, ...base };
+    }
+    if (signers.includes(sig.key)) return { ok: false, reason: 'invalid', detail: `key ${sig.key} signed twice`, ...base };
+    signers.push(sig.key);
+  }
+
+  const issuedAt = Date.parse(envelope.issuedAt);
+  const expiresAt = Date.parse(envelope.expiresAt);
+  if (issuedAt > ctx.now + ctx.clockSkewMs) {
+    return { ok: false, reason: 'not_yet_valid', detail: `issued at ${envelope.issuedAt}, in the future`, ...base };
+  }
+  if (expiresAt <= ctx.now - ctx.clockSkewMs) {
+    return { ok: false, reason: 'expired', detail: `expired at ${envelope.expiresAt}`, ...base };
+  }
+  if (!matchesTarget(envelope.target, ctx.station)) {
+    return { ok: false, reason: 'wrong_target', detail: `target does not include station ${ctx.station.id}`, ...base };
+  }
+  if (command.type === 'schedule' && command.body.station !== ctx.station.id) {
+    return { ok: false, reason: 'wrong_target', detail: `schedule is for station ${command.body.station}`, ...base };
+  }
+  if (command.type === 'alert' && !command.body.test && signers.length < ctx.alertQuorum) {
+    return {
+      ok: false,
+      reason: 'quorum_not_met',
+      detail: `a live alert needs ${ctx.alertQuorum} distinct signatures, it has ${signers.length}`,
+      ...base,
+    };
+  }
+  // Schedules are retained and re-delivered on every reconnect: their replay guard is the
+  // document version, checked when applying.
+  if (command.type !== 'schedule') {
+    if (ctx.replay.seenId(envelope.id)) {
+      return { ok: false, reason: 'replayed', detail: `command ${envelope.id} was already received`, ...base };
+    }
+    const highest = ctx.replay.highestSeq(envelope.issuer);
+    if (highest !== undefined && envelope.seq < highest - SEQ_WINDOW) {
+      return { ok: false, reason: 'stale_seq', detail: `seq ${envelope.seq} is far below ${highest} from ${envelope.issuer}`, ...base };
+    }
+  }
+  return { ok: true, command, signers };
+}
