@@ -1,0 +1,449 @@
+import type { Priority } from '../protocol/index.js';
+import { decide, localMinutesOf, nextWakeAt, type Decision, type Job, type Playing, type QuietWindow } from './playback/decide.js';
+import type { PcmSource, PlaybackHandle, PlaybackResult, ZoneOutput } from './outputs/output.js';
+import type { Clock } from './clock.js';
+import type { AckOutbox } from './outbox.js';
+import type { JobRow, StationStore } from './store.js';
+import type { ZoneConfig } from './config.js';
+import { runRelay } from './relay.js';
+
+/** How the engine obtains audio for a job; implemented by the station's media layer. */
+export interface AudioResolver {
+  /** True when the job's audio can start at once (prepared in cache, or a stream). */
+  ready(job: JobRow): boolean;
+  /** Sources for one zone (chime, repeats and gaps included); may spawn a stream decoder. */
+  sources(job: JobRow, zone: string): Promise<{ sources: PcmSource[]; sha256?: string; url?: string; cleanup?: () => void }>;
+  /** Why a job's media is not ready (for the `failed` ack), if known. */
+  failure(job: JobRow): string | undefined;
+}
+
+interface Airing {
+  job: JobRow;
+  startedAt: number;
+  firstFrameAt?: number;
+  handles: Map<string, PlaybackHandle>;
+  /** Set when we stop it on purpose; the outcome acked is this, not the output's. */
+  endAs?: { state: 'preempted' | 'cancelled'; reason: string };
+  sha256?: string;
+  url?: string;
+}
+
+export interface EngineOptions {
+  store: StationStore;
+  outbox: AckOutbox;
+  clock: Clock;
+  zones: ZoneConfig[];
+  outputs: Map<string, ZoneOutput>;
+  audio: AudioResolver;
+  timezone: string;
+  quietHours: QuietWindow[];
+  log: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
+  /** Called when an airing reaches its first frame: the time-to-air measurement point. */
+  onFirstFrame?: (key: string, at: number) => void;
+}
+
+/**
+ * Runs the pure decision function against the live queue and carries out its answers on the
+ * zone outputs. Every state change and its ack are committed in one transaction.
+ */
+export class Engine {
+  private queue = new Map<string, JobRow>();
+  private airing = new Map<string, Airing>();
+  private timer: NodeJS.Timeout | undefined;
+  private coarse: NodeJS.Timeout | undefined;
+  private zoneVolume = new Map<string, number>();
+  private stopped = false;
+  private closed = false;
+  private evaluating = false;
+  private again = false;
+
+  constructor(private readonly o: EngineOptions) {
+    for (const z of o.zones) {
+      const saved = o.store.getMeta(`volume:${z.id}`);
+      this.zoneVolume.set(z.id, saved === undefined ? z.defaultVolume : Number(saved));
+    }
+  }
+
+  /** Resume after a restart: jobs on air when the process died are acked failed, pending ones requeued. */
+  start(): void {
+    for (const job of this.o.store.openJobs()) {
+      if (job.state === 'playing') {
+        this.o.store.tx(() => {
+          this.o.store.setJobState(job.key, 'failed');
+          this.ack(job, 'failed', { reason: 'interrupted', detail: 'the station restarted while this was on air' });
+        });
+      } else this.queue.set(job.key, job);
+    }
+    // Quiet-hours boundaries and DST shifts are not events; a coarse tick catches them.
+    this.coarse = setInterval(() => this.evaluate(), 30_000);
+    this.evaluate();
+  }
+
+  enqueue(job: JobRow): void {
+    if (this.closed) return;
+    this.queue.set(job.key, job);
+    this.evaluate();
+  }
+
+  /** Media became ready (or failed): re-decide. */
+  poke(): void {
+    this.evaluate();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  nowPlaying(): { zone: string; job: JobRow; since: number }[] {
+    const out: { zone: string; job: JobRow; since: number }[] = [];
+    for (const a of this.airing.values()) for (const z of a.job.zones) out.push({ zone: z, job: a.job, since: a.firstFrameAt ?? a.startedAt });
+    return out;
+  }
+
+  queueDepth(): number {
+    return this.queue.size;
+  }
+
+  pendingKeys(): JobRow[] {
+    return [...this.queue.values()];
+  }
+
+  volumeOf(zone: string): number {
+    return this.zoneVolume.get(zone) ?? 0;
+  }
+
+  zoneOnAir(zone: string): boolean {
+    for (const a of this.airing.values()) if (a.job.zones.includes(zone)) return true;
+    return false;
+  }
+
+  setVolume(zone: string | undefined, volume: number): void {
+    for (const z of this.o.zones) {
+      if (zone !== undefined && z.id !== zone) continue;
+      const v = Math.min(volume, z.maxVolume);
+      this.zoneVolume.set(z.id, v);
+      this.o.store.setMeta(`volume:${z.id}`, v);
+      for (const a of this.airing.values()) {
+        if (a.job.priority !== 'emergency') a.handles.get(z.id)?.setVolume(v);
+      }
+    }
+  }
+
+  /** `cancel`: stop a broadcast wherever it is. Returns whether anything was cancelled. */
+  cancel(broadcastId: string, reason: string): boolean {
+    const a = this.airing.get(broadcastId);
+    if (a) {
+      this.endEarly(a, 'cancelled', reason);
+      return true;
+    }
+    const job = this.queue.get(broadcastId);
+    if (job) {
+      this.queue.delete(broadcastId);
+      this.o.store.tx(() => {
+        this.o.store.setJobState(job.key, 'cancelled');
+        this.ack(job, 'cancelled', { reason });
+      });
+      this.evaluate();
+      return true;
+    }
+    return false;
+  }
+
+  /** `stop`: everything except emergencies goes off air; due items are dropped. */
+  stopAll(reason: string): number {
+    let n = 0;
+    for (const a of [...this.airing.values()]) {
+      if (a.job.priority === 'emergency') continue;
+      this.endEarly(a, 'cancelled', reason);
+      n++;
+    }
+    const now = this.o.clock.now();
+    for (const job of [...this.queue.values()]) {
+      if (job.priority === 'emergency' || job.readyAt > now) continue;
+      this.queue.delete(job.key);
+      this.o.store.tx(() => {
+        this.o.store.setJobState(job.key, 'cancelled');
+        this.ack(job, 'cancelled', { reason });
+      });
+      n++;
+    }
+    this.evaluate();
+    return n;
+  }
+
+  /** SIGTERM: fade everything out and record why. */
+  async shutdown(fadeMs = 300): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.coarse) clearInterval(this.coarse);
+    const done: Promise<unknown>[] = [];
+    for (const a of this.airing.values()) {
+      a.endAs = { state: 'cancelled', reason: 'station_shutdown' };
+      for (const h of a.handles.values()) {
+        h.stop(fadeMs);
+        done.push(h.done);
+      }
+    }
+    await Promise.race([Promise.allSettled(done), new Promise((r) => setTimeout(r, fadeMs + 2000))]);
+  }
+
+  private endEarly(a: Airing, state: 'preempted' | 'cancelled', reason: string): void {
+    if (a.endAs) return;
+    a.endAs = { state, reason };
+    for (const h of a.handles.values()) h.stop(state === 'preempted' ? 0 : 150);
+    // The zones are free from this instant: the decision must not wait for the outputs to drain.
+    this.airing.delete(a.job.key);
+    const end = this.o.clock.now();
+    this.o.store.tx(() => {
+      this.o.store.setJobState(a.job.key, state);
+      this.ack(a.job, state, { reason, startedAt: a.firstFrameAt, endedAt: end, sha256: a.sha256 });
+    });
+  }
+
+  private evaluate(): void {
+    if (this.closed) return;
+    if (this.evaluating) {
+      this.again = true;
+      return;
+    }
+    this.evaluating = true;
+    try {
+      do {
+        this.again = false;
+        const input = this.input();
+        for (const d of decide(input)) this.apply(d);
+      } while (this.again);
+      this.arm();
+    } catch (e) {
+      this.o.log('error', 'playback decision failed', { err: (e as Error).stack });
+    } finally {
+      this.evaluating = false;
+    }
+  }
+
+  private input() {
+    const now = this.o.clock.now();
+    const queue: Job[] = [...this.queue.values()].map((j) => ({
+      key: j.key,
+      priority: j.priority,
+      zones: j.zones,
+      readyAt: j.readyAt,
+      enqueuedAt: j.enqueuedAt,
+      policy: j.spec.policy,
+      maxDelayMs: j.spec.maxDelaySec * 1000,
+      mediaReady: this.o.audio.ready(j),
+    }));
+    const playing: Playing[] = [...this.airing.values()].map((a) => ({
+      key: a.job.key,
+      priority: a.job.priority,
+      zones: a.job.zones,
+      startedAt: a.startedAt,
+      policy: a.job.spec.policy,
+    }));
+    return { now, queue, playing, quietHours: this.o.quietHours, localMinutes: localMinutesOf(now, this.o.timezone), stopped: this.stopped };
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    const wake = nextWakeAt(this.input());
+    if (wake === undefined) return;
+    const delay = Math.max(0, Math.min(wake - this.o.clock.now(), 30_000));
+    this.timer = setTimeout(() => this.evaluate(), delay);
+  }
+
+  private apply(d: Decision): void {
+    switch (d.kind) {
+      case 'missed': {
+        const job = this.queue.get(d.key);
+        if (!job) return;
+        this.queue.delete(d.key);
+        this.o.store.tx(() => {
+          this.o.store.setJobState(job.key, 'missed');
+          this.ack(job, 'missed', { reason: d.reason });
+          this.asRun(job, job.zones, { outcome: 'missed', reason: d.reason });
+        });
+        return;
+      }
+      case 'fail': {
+        const job = this.queue.get(d.key);
+        if (!job) return;
+        this.queue.delete(d.key);
+        const why = this.o.audio.failure(job) ?? 'media not ready at air time';
+        this.o.store.tx(() => {
+          this.o.store.setJobState(job.key, 'failed');
+          this.ack(job, 'failed', { reason: 'media_not_ready', detail: why });
+          this.asRun(job, job.zones, { outcome: 'failed', reason: why });
+        });
+        return;
+      }
+      case 'preempt': {
+        const a = this.airing.get(d.key);
+        if (a) this.endEarly(a, 'preempted', `preempted by ${d.by}`);
+        return;
+      }
+      case 'start': {
+        const job = this.queue.get(d.key);
+        if (!job) return;
+        this.queue.delete(d.key);
+        this.startAiring(job);
+        return;
+      }
+    }
+  }
+
+  /** Fail a queued job now (its media cannot be had), rather than at its deadline. */
+  failJob(key: string, reason: string, detail: string): void {
+    const job = this.queue.get(key);
+    if (!job) return;
+    this.queue.delete(key);
+    this.o.store.tx(() => {
+      this.o.store.setJobState(key, 'failed');
+      this.ack(job, 'failed', { reason, detail });
+      this.asRun(job, job.zones, { outcome: 'failed', reason: detail });
+    });
+    this.evaluate();
+  }
+
+  private startAiring(job: JobRow): void {
+    const now = this.o.clock.now();
+    const airing: Airing = { job, startedAt: now, handles: new Map() };
+    this.airing.set(job.key, airing);
+    this.o.store.setJobState(job.key, 'playing');
+    void this.run(airing).catch((e) => {
+      this.o.log('error', 'airing failed', { key: job.key, err: (e as Error).stack });
+      this.finish(airing, [{ outcome: 'failed', framesWritten: 0, durationMs: 0, reason: (e as Error).message }]);
+    });
+  }
+
+  private volumeFor(job: JobRow, zone: ZoneConfig): number {
+    // Emergency plays at each zone's maximum; otherwise the item's volume, capped.
+    if (job.priority === 'emergency') return zone.maxVolume;
+    return Math.min(job.spec.volume ?? this.zoneVolume.get(zone.id) ?? zone.defaultVolume, zone.maxVolume);
+  }
+
+  private async run(a: Airing): Promise<void> {
+    const { job } = a;
+    const zones = job.zones.map((id) => this.o.zones.find((z) => z.id === id)).filter((z): z is ZoneConfig => !!z);
+    const relayErrors: string[] = [];
+    await Promise.all(
+      zones.map(async (z) => {
+        if (!z.relay) return;
+        const r = await runRelay(z.relay.on, z.relay.timeoutMs);
+        if (!r.ok) relayErrors.push(`${z.id}: relay on ${r.reason ?? 'failed'}`);
+      }),
+    );
+    if (relayErrors.length) this.o.log('warn', 'relay on failed', { key: job.key, relayErrors });
+    if (a.endAs) {
+      await this.relaysOff(zones);
+      return;
+    }
+    const cleanups: (() => void)[] = [];
+    const results = await Promise.all(
+      zones.map(async (z) => {
+        const src = await this.o.audio.sources(job, z.id);
+        if (src.cleanup) cleanups.push(src.cleanup);
+        a.sha256 ??= src.sha256;
+        a.url ??= src.url;
+        if (a.endAs) return { outcome: 'stopped', framesWritten: 0, durationMs: 0 } as PlaybackResult;
+        const output = this.o.outputs.get(z.id)!;
+        const handle = output.play({
+          sources: src.sources,
+          volume: this.volumeFor(job, z),
+          label: `${z.id}-${job.key}`.slice(0, 100),
+          maxDurationMs: job.spec.maxDurationSec !== undefined ? job.spec.maxDurationSec * 1000 : undefined,
+        });
+        a.handles.set(z.id, handle);
+        handle.firstFrame.then(
+          (t) => this.firstFrame(a, t),
+          () => undefined,
+        );
+        return handle.done;
+      }),
+    );
+    cleanups.forEach((c) => c());
+    await this.relaysOff(zones);
+    this.finish(a, results, zones.map((z) => z.id));
+  }
+
+  private async relaysOff(zones: ZoneConfig[]): Promise<void> {
+    await Promise.all(
+      zones.map(async (z) => {
+        if (!z.relay) return;
+        // Another airing may have taken the zone meanwhile (preemption): leave it powered.
+        if (this.zoneOnAir(z.id)) return;
+        const r = await runRelay(z.relay.off, z.relay.timeoutMs);
+        if (!r.ok) this.o.log('warn', 'relay off failed', { zone: z.id, reason: r.reason });
+      }),
+    );
+  }
+
+  private firstFrame(a: Airing, t: number): void {
+    if (a.firstFrameAt !== undefined || a.endAs) return;
+    // Outputs report performance-derived wall time; acks use the station clock.
+    a.firstFrameAt = this.o.clock.now() - Math.max(0, Date.now() - t);
+    this.o.onFirstFrame?.(a.job.key, t);
+    this.o.store.tx(() => this.ack(a.job, 'started', { startedAt: a.firstFrameAt, sha256: a.sha256, url: a.url }));
+  }
+
+  private finish(a: Airing, results: PlaybackResult[], zoneIds: string[] = a.job.zones): void {
+    const { job } = a;
+    const end = this.o.clock.now();
+    const wasCurrent = this.airing.get(job.key) === a;
+    if (wasCurrent) this.airing.delete(job.key);
+    const failed = results.find((r) => r.outcome === 'failed');
+    this.o.store.tx(() => {
+      results.forEach((r, i) => {
+        const zone = zoneIds[i] ?? job.zones[i]!;
+        const outcome = a.endAs?.state ?? (r.outcome === 'completed' ? 'completed' : r.outcome === 'failed' ? 'failed' : 'stopped');
+        this.asRun(job, [zone], { outcome, reason: r.reason ?? a.endAs?.reason, startedAt: a.firstFrameAt, endedAt: end, sha256: a.sha256, file: r.file });
+      });
+      if (a.endAs) return; // already acked preempted/cancelled when it was stopped
+      if (failed || a.firstFrameAt === undefined) {
+        this.o.store.setJobState(job.key, 'failed');
+        this.ack(job, 'failed', { reason: 'playback_failed', detail: failed?.reason ?? 'no audio reached the output', startedAt: a.firstFrameAt, endedAt: end, sha256: a.sha256 });
+      } else {
+        this.o.store.setJobState(job.key, 'completed');
+        this.ack(job, 'completed', { startedAt: a.firstFrameAt, endedAt: end, sha256: a.sha256, url: a.url });
+      }
+    });
+    this.evaluate();
+  }
+
+  private ack(job: JobRow, state: 'started' | 'completed' | 'failed' | 'preempted' | 'cancelled' | 'missed', extra: {
+    reason?: string; detail?: string; startedAt?: number; endedAt?: number; sha256?: string; url?: string;
+  }): void {
+    this.o.outbox.add({
+      state,
+      commandId: job.commandId,
+      commandType: job.commandType,
+      broadcastId: job.key,
+      itemId: job.itemId,
+      priority: job.priority as Priority,
+      zones: job.zones,
+      plannedAt: job.readyAt,
+      test: job.spec.test,
+      sha256: extra.sha256 ?? (job.spec.audio.kind === 'media' ? job.spec.audio.sha256 : undefined),
+      ...extra,
+    });
+  }
+
+  private asRun(job: JobRow, zones: string[], r: { outcome: string; reason?: string; startedAt?: number; endedAt?: number; sha256?: string; file?: string }): void {
+    for (const zone of zones) {
+      this.o.store.addAsRun({
+        broadcastId: job.key,
+        itemId: job.itemId,
+        title: job.spec.title,
+        zone,
+        priority: job.priority,
+        plannedAt: job.readyAt,
+        startedAt: r.startedAt,
+        endedAt: r.endedAt,
+        outcome: r.outcome,
+        sha256: r.sha256 ?? (job.spec.audio.kind === 'media' ? job.spec.audio.sha256 : undefined),
+        reason: r.reason,
+        file: r.file,
+        test: job.spec.test,
+      });
+    }
+  }
+}

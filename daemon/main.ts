@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import pino from 'pino';
+import { ConfigError, loadStationConfig } from './config.js';
+import { clockFromEnv } from './clock.js';
+import { Station, SOFTWARE_VERSION } from './station.js';
+import { runDoctor } from './doctor.js';
+import { printAsRun } from './log-command.js';
+
+const program = new Command('loa-station')
+  .description('Loa ward-box daemon: receives signed broadcasts over MQTT and plays them on the speaker zones')
+  .version(SOFTWARE_VERSION)
+  .exitOverride();
+
+program
+  .command('run', { isDefault: true })
+  .description('run the station daemon (the default)')
+  .requiredOption('-c, --config <file>', 'station config file (YAML)', process.env.LOA_STATION_CONFIG)
+  .action(async (opts: { config: string }) => {
+    const config = loadStationConfig(opts.config);
+    const logger = pino({ level: config.log.level, base: { station: config.station.id } });
+    const log = (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => logger[level](extra ?? {}, msg);
+    // No exception kills the daemon: a ward box must keep its schedule.
+    process.on('uncaughtException', (e) => log('error', 'uncaught exception', { err: e.stack }));
+    process.on('unhandledRejection', (e) => log('error', 'unhandled rejection', { err: e instanceof Error ? e.stack : String(e) }));
+    const station = new Station(config, clockFromEnv(), log, {
+      onFirstFrame: (key, at) => logger.info({ key, at }, 'first frame on air'),
+    });
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log('info', 'stopping', { signal });
+      const force = setTimeout(() => process.exit(1), 10_000);
+      try {
+        await station.stop();
+      } finally {
+        clearTimeout(force);
+        process.exit(0);
+      }
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    await station.start();
+    log('info', 'station started', { version: SOFTWARE_VERSION, zones: config.zones.map((z) => z.id) });
+  });
+
+program
+  .command('log')
+  .description('show the as-run log: what played, where, planned vs actual, outcome')
+  .requiredOption('-c, --config <file>', 'station config file (YAML)', process.env.LOA_STATION_CONFIG)
+  .option('--from <date>', 'from this date/time (ISO)')
+  .option('--to <date>', 'up to this date/time (ISO)')
+  .option('-n, --limit <n>', 'at most this many rows', '50')
+  .option('--json', 'machine-readable output')
+  .action((opts: { config: string; from?: string; to?: string; limit: string; json?: boolean }) => {
+    const config = loadStationConfig(opts.config);
+    printAsRun(config, opts);
+  });
+
+program
+  .command('doctor')
+  .description('check config, ffmpeg, outputs, disk, broker and clock')
+  .requiredOption('-c, --config <file>', 'station config file (YAML)', process.env.LOA_STATION_CONFIG)
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { config: string; json?: boolean }) => {
+    process.exitCode = await runDoctor(opts.config, { json: opts.json === true });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof ConfigError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`loa-station: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,216 @@
+import { mkdirSync, existsSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import type { AudioRef, Priority } from '../../protocol/index.js';
+import { spawnFfmpeg, type FfmpegProcess } from '../../io/ffmpeg.js';
+import type { PcmSource } from '../outputs/output.js';
+import type { AudioResolver } from '../engine.js';
+import type { JobRow } from '../store.js';
+import { decodeStreamArgs } from './prepare.js';
+import { silenceWav } from './silence.js';
+import type { MediaCache } from './cache.js';
+
+type MediaState = { kind: 'fetching' } | { kind: 'ready' } | { kind: 'failed'; reason: string; detail: string };
+
+export interface StationAudioOptions {
+  cache: MediaCache;
+  dir: string;
+  chimes: Partial<Record<Priority, string>>;
+  ffmpegPath?: string;
+  /** Fetch the bytes of a clip over MQTT (`media/<sha256>`). */
+  fetchMqtt: (sha256: string, timeoutMs: number) => Promise<Buffer>;
+  onChange: () => void;
+  onFailed: (sha256: string, reason: string, detail: string) => void;
+  log: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
+  mediaTimeoutMs?: number;
+}
+
+/**
+ * Gets audio ready before air time (fetch when the command arrives, verify, normalise into the
+ * cache) and turns a job into output sources at air time. An uncached emergency clip is not
+ * held back for normalisation: it is decoded straight to the output while the cache catches up.
+ */
+export class StationAudio implements AudioResolver {
+  private state = new Map<string, MediaState>();
+  private chimePaths = new Map<Priority, string>();
+  private readonly rawDir: string;
+  private readonly silenceDir: string;
+
+  constructor(private readonly o: StationAudioOptions) {
+    this.rawDir = join(o.dir, 'incoming');
+    this.silenceDir = join(o.dir, 'silence');
+    mkdirSync(this.rawDir, { recursive: true });
+  }
+
+  /** Prepare configured chimes once at start-up; a bad chime is logged, not fatal. */
+  async prepareChimes(): Promise<void> {
+    for (const [priority, path] of Object.entries(this.o.chimes) as [Priority, string][]) {
+      if (!path) continue;
+      try {
+        const p = await this.o.cache.prepareFile(path);
+        this.chimePaths.set(priority, p.sha256);
+      } catch (e) {
+        this.o.log('error', 'chime could not be prepared', { priority, path, err: (e as Error).message });
+      }
+    }
+  }
+
+  pinned(): Set<string> {
+    return new Set([...this.chimePaths.values()]);
+  }
+
+  /** Start getting a clip; safe to call repeatedly. */
+  prefetch(audio: AudioRef): void {
+    if (audio.kind !== 'media') return;
+    const sha = audio.sha256;
+    if (this.o.cache.preparedPath(sha)) {
+      this.state.set(sha, { kind: 'ready' });
+      return;
+    }
+    const s = this.state.get(sha);
+    if (s && s.kind !== 'failed') return;
+    this.state.set(sha, { kind: 'fetching' });
+    void this.fetchAndPrepare(audio).catch((e) => this.o.log('error', 'media pipeline crashed', { sha, err: (e as Error).stack }));
+  }
+
+  private rawPath(sha: string): string {
+    return join(this.rawDir, sha);
+  }
+
+  private async fetchAndPrepare(audio: Extract<AudioRef, { kind: 'media' }>): Promise<void> {
+    const sha = audio.sha256;
+    const timeout = this.o.mediaTimeoutMs ?? 120_000;
+    let bytes: Buffer | undefined;
+    const errors: string[] = [];
+    try {
+      bytes = await this.o.fetchMqtt(sha, audio.urls?.length ? Math.min(timeout, 15_000) : timeout);
+    } catch (e) {
+      errors.push(`mqtt: ${(e as Error).message}`);
+    }
+    if (!bytes && audio.urls?.length) {
+      try {
+        bytes = await this.o.cache.fetchHttp(audio.urls, sha, audio.size, timeout);
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    if (!bytes) return this.fail(sha, 'fetch_failed', errors.join('; '));
+    // Keep the raw bytes so an emergency can go on air before normalisation finishes.
+    const raw = this.rawPath(sha);
+    writeFileSync(`${raw}.tmp`, bytes);
+    renameSync(`${raw}.tmp`, raw);
+    this.o.onChange();
+    try {
+      await this.o.cache.ingest(sha, bytes);
+      this.state.set(sha, { kind: 'ready' });
+      try { unlinkSync(raw); } catch { /* already gone */ }
+      this.o.onChange();
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      this.fail(sha, err.code ?? 'transcode_failed', err.message);
+    }
+  }
+
+  private fail(sha: string, reason: string, detail: string): void {
+    this.state.set(sha, { kind: 'failed', reason, detail });
+    try { unlinkSync(this.rawPath(sha)); } catch { /* none */ }
+    this.o.log('warn', 'media failed', { sha, reason, detail });
+    this.o.onFailed(sha, reason, detail);
+    this.o.onChange();
+  }
+
+  mediaFailure(sha: string): { reason: string; detail: string } | undefined {
+    const s = this.state.get(sha);
+    return s?.kind === 'failed' ? { reason: s.reason, detail: s.detail } : undefined;
+  }
+
+  ready(job: JobRow): boolean {
+    const audio = job.spec.audio;
+    if (audio.kind === 'stream') return true;
+    if (this.o.cache.preparedPath(audio.sha256)) return true;
+    return job.priority === 'emergency' && existsSync(this.rawPath(audio.sha256));
+  }
+
+  failure(job: JobRow): string | undefined {
+    const audio = job.spec.audio;
+    if (audio.kind !== 'media') return undefined;
+    const f = this.mediaFailure(audio.sha256);
+    return f ? `${f.reason}: ${f.detail}` : undefined;
+  }
+
+  async sources(job: JobRow, _zone: string): Promise<{ sources: PcmSource[]; sha256?: string; url?: string; cleanup?: () => void }> {
+    const sources: PcmSource[] = [];
+    const procs: FfmpegProcess[] = [];
+    const chimeSha = job.spec.chime || job.priority === 'emergency' ? this.chimePaths.get(job.priority) : undefined;
+    const chime = chimeSha ? this.o.cache.preparedPath(chimeSha) : undefined;
+    if (chime) sources.push({ kind: 'wav', path: chime });
+    const audio = job.spec.audio;
+    let url: string | undefined;
+    if (audio.kind === 'stream') {
+      const live = await this.openStream(audio.urls, audio.durationSec);
+      procs.push(live.proc);
+      url = live.url;
+      sources.push({ kind: 'pcm-stream', stream: live.stream, maxDurationMs: audio.durationSec * 1000 });
+    } else {
+      const prepared = this.o.cache.preparedPath(audio.sha256);
+      for (let i = 0; i < job.spec.repeat; i++) {
+        if (i > 0 && job.spec.gapSec > 0) sources.push({ kind: 'wav', path: silenceWav(this.silenceDir, job.spec.gapSec * 1000) });
+        if (prepared) sources.push({ kind: 'wav', path: prepared });
+        else {
+          const proc = spawnFfmpeg(
+            ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', this.rawPath(audio.sha256), '-map', '0:a:0', '-f', 's16le', '-acodec', 'pcm_s16le', '-ar', '48000', '-ac', '1', 'pipe:1'],
+            { ffmpegPath: this.o.ffmpegPath, timeoutMs: 4 * 3600_000 },
+          );
+          procs.push(proc);
+          sources.push({ kind: 'pcm-stream', stream: proc.stdout, maxDurationMs: 4 * 3600_000 });
+        }
+      }
+    }
+    return {
+      sources,
+      sha256: audio.kind === 'media' ? audio.sha256 : undefined,
+      url,
+      cleanup: () => procs.forEach((p) => p.kill()),
+    };
+  }
+
+  /** Live relay: try each URL until one yields audio; report which one aired. */
+  private async openStream(urls: string[], durationSec: number): Promise<{ stream: Readable; proc: FfmpegProcess; url: string }> {
+    const errors: string[] = [];
+    for (const url of urls) {
+      let proc: FfmpegProcess;
+      try {
+        proc = spawnFfmpeg(decodeStreamArgs(url, durationSec), { ffmpegPath: this.o.ffmpegPath, timeoutMs: (durationSec + 30) * 1000 });
+      } catch (e) {
+        errors.push(`${url}: ${(e as Error).message}`);
+        continue;
+      }
+      const first = await new Promise<Buffer | undefined>((resolve) => {
+        const timer = setTimeout(() => done(undefined), 10_000);
+        const onData = (b: Buffer) => done(b);
+        const onEnd = () => done(undefined);
+        const done = (b: Buffer | undefined) => {
+          clearTimeout(timer);
+          proc.stdout.off('data', onData);
+          proc.stdout.off('end', onEnd);
+          proc.stdout.pause();
+          resolve(b);
+        };
+        proc.stdout.on('data', onData);
+        proc.stdout.on('end', onEnd);
+      });
+      if (!first) {
+        proc.kill();
+        const exit = await proc.exited;
+        errors.push(`${url}: ${exit.error?.message ?? 'no audio within 10 s'}`);
+        continue;
+      }
+      const stream = new PassThrough();
+      stream.write(first);
+      proc.stdout.pipe(stream);
+      proc.stdout.resume();
+      return { stream, proc, url };
+    }
+    throw new Error(`no live relay URL worked: ${errors.join('; ')}`);
+  }
+}

@@ -1,0 +1,84 @@
+import { Ack, type AckState } from '../protocol/index.js';
+import type { StationStore } from './store.js';
+import type { Clock } from './clock.js';
+
+export type AckInput = {
+  state: AckState;
+  commandId?: string;
+  commandType?: Ack['commandType'];
+  broadcastId?: string;
+  itemId?: string;
+  priority?: Ack['priority'];
+  zones?: string[];
+  plannedAt?: number;
+  startedAt?: number;
+  endedAt?: number;
+  sha256?: string;
+  reason?: string;
+  detail?: string;
+  scheduleVersion?: number;
+  url?: string;
+  test?: boolean;
+};
+
+const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
+
+/**
+ * Acks are written to the outbox in the caller's transaction, so a state change and its ack
+ * are durable together or not at all. Publishing happens later (see session.ts).
+ */
+export class AckOutbox {
+  /** Rejected acks beyond this depth are dropped: a flood of garbage must not fill the disk. */
+  static readonly MAX_REJECTED_DEPTH = 10_000;
+  droppedRejections = 0;
+  private listeners: (() => void)[] = [];
+
+  constructor(
+    private readonly store: StationStore,
+    private readonly station: string,
+    private readonly clock: Clock,
+  ) {}
+
+  onAdded(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  add(input: AckInput): number | undefined {
+    if (input.state === 'rejected' && this.store.outboxDepth() >= AckOutbox.MAX_REJECTED_DEPTH) {
+      this.droppedRejections++;
+      return undefined;
+    }
+    const seq = this.store.nextAckSeq();
+    const ack: Omit<Ack, 'historical'> = {
+      v: 1,
+      type: 'ack',
+      id: `${this.station}:${seq}`,
+      station: this.station,
+      seq,
+      epoch: this.store.currentEpoch(),
+      state: input.state,
+      commandId: input.commandId,
+      commandType: input.commandType,
+      broadcastId: input.broadcastId,
+      itemId: input.itemId,
+      priority: input.priority,
+      zones: input.zones ?? [],
+      plannedAt: iso(input.plannedAt),
+      startedAt: iso(input.startedAt),
+      endedAt: iso(input.endedAt),
+      at: new Date(this.clock.now()).toISOString(),
+      sha256: input.sha256,
+      reason: input.reason?.slice(0, 200),
+      detail: input.detail?.slice(0, 2000),
+      scheduleVersion: input.scheduleVersion,
+      url: input.url?.slice(0, 2048),
+      test: input.test,
+    };
+    // Drop undefined keys so the stored JSON is exactly what goes on the wire.
+    for (const k of Object.keys(ack) as (keyof typeof ack)[]) if (ack[k] === undefined) delete ack[k];
+    Ack.parse({ ...ack, historical: false }); // a malformed ack is a bug here, not a wire problem
+    this.store.putOutbox(seq, ack);
+    queueMicrotask(() => this.listeners.forEach((fn) => fn()));
+    return seq;
+  }
+}

@@ -1,0 +1,76 @@
+import { occurrencesBetween, type Occurrence, type ScheduleBody } from '../protocol/index.js';
+import type { Clock } from './clock.js';
+import type { StationStore } from './store.js';
+
+export interface SchedulerHooks {
+  /** An occurrence whose time has come (within the grace window). */
+  fire(occ: Occurrence, version: number): void;
+  /** An occurrence that could not start within the grace window (daemon down, clock step). */
+  missed(occ: Occurrence, version: number, lateMs: number): void;
+}
+
+/**
+ * Plays the applied schedule with or without a broker. It expands recurrence itself, re-arms
+ * at most every 60 s from the wall clock (so clock steps and suspend are noticed), and keeps
+ * `scan_until` in SQLite so a restart knows what it has already handled.
+ */
+export class Scheduler {
+  /** Never look back further than this when catching up after downtime. */
+  static readonly MAX_CATCH_UP_MS = 7 * 86_400_000;
+  static readonly MAX_SLEEP_MS = 60_000;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: StationStore,
+    private readonly clock: Clock,
+    private readonly graceMs: number,
+    private readonly hooks: SchedulerHooks,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    if (this.store.getMeta('scan_until') === undefined) this.store.setMeta('scan_until', this.clock.now());
+    this.tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** A new schedule was applied: occurrences from now on follow it. */
+  reload(): void {
+    this.tick();
+  }
+
+  private tick(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.stopped) return;
+    const now = this.clock.now();
+    const current = this.store.currentSchedule();
+    let scanUntil = Number(this.store.getMeta('scan_until') ?? now);
+    if (now < scanUntil) {
+      // The clock went back: occurrences up to scanUntil were handled, and broadcast ids are
+      // derived from planned times, so re-reaching them cannot air anything twice.
+      scanUntil = now;
+    }
+    if (current) {
+      const from = Math.max(scanUntil, now - Scheduler.MAX_CATCH_UP_MS);
+      for (const occ of occurrencesBetween(current.body, from, now)) {
+        const late = now - occ.plannedAt;
+        if (late <= this.graceMs) this.hooks.fire(occ, current.version);
+        else this.hooks.missed(occ, current.version, late);
+      }
+    }
+    this.store.setMeta('scan_until', now);
+    const next = current ? nextAfter(current.body, now) : undefined;
+    const wait = Math.max(0, Math.min(Scheduler.MAX_SLEEP_MS, next === undefined ? Infinity : next - now));
+    this.timer = setTimeout(() => this.tick(), wait);
+  }
+}
+
+function nextAfter(body: ScheduleBody, now: number): number | undefined {
+  const occ = occurrencesBetween(body, now, now + Scheduler.MAX_SLEEP_MS + 1000, 2)[0];
+  return occ?.plannedAt;
+}
