@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import pino from 'pino';
-import { ConfigError, loadStationConfig } from './config.js';
+import { ConfigError, loadStationConfig, stationConfigWarnings } from './config.js';
 import { clockFromEnv } from './clock.js';
 import { Station, SOFTWARE_VERSION } from './station.js';
 import { runDoctor } from './doctor.js';
@@ -41,6 +41,7 @@ program
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
+    for (const w of stationConfigWarnings(config)) log('warn', w);
     await station.start();
     log('info', 'station started', { version: SOFTWARE_VERSION, zones: config.zones.map((z) => z.id) });
   });

@@ -79,8 +79,11 @@ export class StationSession {
       this.inFlight.clear();
       opts.log('info', 'connected to broker', { epoch: this.epoch });
       const subs = opts.topics.stationSubscriptions(opts.station, opts.groups);
-      client.subscribe(subs, { qos: 1 }, (err) => {
-        if (err) opts.log('error', 'subscribe failed', { err: err.message });
+      client.subscribe(subs, { qos: 1 }, (err, granted) => {
+        if (err) return opts.log('error', 'subscribe failed', { err: err.message });
+        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+        if (refused.length) opts.log('error', 'broker refused subscriptions (ACL?)', { refused });
+        opts.log('info', 'subscribed', { epoch: this.epoch, topics: subs.length });
       });
       for (const sha of this.mediaWaiters.keys()) client.subscribe(opts.topics.media(sha), { qos: 1 });
       this.publishBirth();

@@ -66,6 +66,8 @@ export class Station {
       loudness: config.loudness,
       ffmpegPath: config.ffmpeg,
       log: (msg, extra) => log('info', msg, extra),
+      // Automatic eviction must never drop a clip something is still waiting to air.
+      pinned: () => this.pinnedMedia(),
     });
     this.session = new StationSession({
       broker: {
@@ -284,17 +286,21 @@ export class Station {
     };
   }
 
+  private pinnedMedia(): Set<string> {
+    const pinned = this.audio.pinned();
+    for (const job of this.engine.pendingKeys()) if (job.spec.audio.kind === 'media') pinned.add(job.spec.audio.sha256);
+    const s = this.store.currentSchedule();
+    if (s) for (const i of s.body.items) if (i.audio.kind === 'media') pinned.add(i.audio.sha256);
+    return pinned;
+  }
+
   private housekeeping(): void {
     try {
       const now = this.clock.now();
       this.store.pruneCommands(now - this.config.clockSkewSec * 1000 - 86_400_000);
       this.store.pruneJobs(now - 30 * 86_400_000);
       this.store.pruneAsRun(now - this.config.asRunRetentionDays * 86_400_000);
-      const pinned = this.audio.pinned();
-      for (const job of this.engine.pendingKeys()) if (job.spec.audio.kind === 'media') pinned.add(job.spec.audio.sha256);
-      const s = this.store.currentSchedule();
-      if (s) for (const i of s.body.items) if (i.audio.kind === 'media') pinned.add(i.audio.sha256);
-      this.cache.evict(pinned);
+      this.cache.evict(this.pinnedMedia());
       // Unreceipted acks older than a few minutes: the collector may have lost them.
       this.session.resendAll();
     } catch (e) {

@@ -18,7 +18,7 @@ describe('loa-station plays a signed announcement', () => {
     dir = tempDir('loa-announce-');
     const config = writeStationConfig({ id: 'minh-an', dir, brokerUrl: broker.url, keys: [ward], zones: ['market', 'school'] });
     station = startStation(config);
-    await station.waitForLog(/connected to broker/);
+    await station.waitForLog(/"msg":"subscribed"/);
     ctl = await TestController.connect(broker.url);
   });
 

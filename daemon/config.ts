@@ -1,0 +1,601 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import {
+  DEFAULT_TOPIC_ROOT,
+  ID_PATTERN,
+  SIGNED_TYPES,
+  Topics,
+  publicKeyFromRaw,
+  type SignedType,
+  type TrustedKey,
+} from '../protocol/index.js';
+import { parseBrokerUrl } from '../io/mqtt.js';
+
+/**
+ * A config problem an operator must fix. The message always names the file, the key path
+ * and what was expected, because the station is often configured over a slow remote shell.
+ */
+export class ConfigError extends Error {
+  /** One line per problem, each already prefixed with the file name. */
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+// ---- schema ------------------------------------------------------------------------------
+
+const ID_EXPECT = 'expected an id of [a-z0-9-]{1,64}';
+const Id = z.string({ error: ID_EXPECT }).regex(ID_PATTERN, ID_EXPECT);
+const NonEmpty = (what: string) => z.string({ error: `expected ${what}` }).min(1, `expected ${what}`);
+const Int = (min: number, max: number) => {
+  const expect = `expected a number from ${min} to ${max}`;
+  return z.number({ error: expect }).int(`expected a whole number from ${min} to ${max}`).min(min, expect).max(max, expect);
+};
+const Bool = z.boolean({ error: 'expected true or false' });
+const Argv = z
+  .array(NonEmpty('a non-empty string'), { error: 'expected a command as a list of arguments, e.g. [/usr/bin/gpioset, ...]' })
+  .min(1, 'expected a command as a list of at least one argument');
+const Clock = z
+  .string({ error: 'expected a time of day "HH:MM"' })
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day "HH:MM" (00:00 to 23:59)');
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function validBrokerUrl(url: string): boolean {
+  try {
+    parseBrokerUrl(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function validTopicRoot(root: string): boolean {
+  try {
+    new Topics(root);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function validPublicKey(b64: string): boolean {
+  // Buffer.from(base64) silently skips junk; insist on canonical base64 so typos are caught.
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
+  try {
+    publicKeyFromRaw(b64);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const Output = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('file'), dir: NonEmpty('a directory path') }),
+    z.strictObject({ type: z.literal('null') }),
+    z.strictObject({ type: z.literal('command'), argv: Argv }),
+    z.strictObject({ type: z.literal('alsa'), device: NonEmpty('an ALSA device name, e.g. "default" or "hw:0,0"') }),
+  ],
+  { error: 'expected an output with type file, null, command or alsa' },
+);
+
+const Zone = z
+  .strictObject({
+    id: Id,
+    name: z.string({ error: 'expected a zone name' }).max(200, 'expected at most 200 characters').optional(),
+    output: Output,
+    defaultVolume: Int(0, 100).default(80),
+    maxVolume: Int(0, 100).default(100),
+    relay: z
+      .strictObject({ on: Argv, off: Argv, timeoutMs: Int(1, 600_000).default(5000) })
+      .optional(),
+  })
+  .superRefine((z0, ctx) => {
+    if (z0.defaultVolume > z0.maxVolume) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultVolume'],
+        message: `expected at most maxVolume (${z0.maxVolume})`,
+        input: z0.defaultVolume,
+      });
+    }
+  });
+
+const Key = z.strictObject({
+  id: Id,
+  publicKey: z
+    .string({ error: 'expected a base64 raw 32-byte Ed25519 public key' })
+    .refine(validPublicKey, 'expected a base64 raw 32-byte Ed25519 public key'),
+  allow: z
+    .array(z.enum(SIGNED_TYPES, { error: `expected one of ${SIGNED_TYPES.join(', ')}` }), {
+      error: `expected a list of message types (${SIGNED_TYPES.join(', ')})`,
+    })
+    .min(1, `expected at least one of ${SIGNED_TYPES.join(', ')}`),
+});
+
+const Broker = z
+  .strictObject({
+    urls: z
+      .array(
+        z
+          .string({ error: 'expected a broker URL like mqtt://host:1883 or mqtts://host:8883' })
+          .refine(validBrokerUrl, 'expected a broker URL like mqtt://host:1883 or mqtts://host:8883'),
+        { error: 'expected a list of broker URLs' },
+      )
+      .min(1, 'expected at least one broker URL'),
+    username: NonEmpty('a non-empty user name').optional(),
+    password: NonEmpty('a non-empty password').optional(),
+    passwordFile: NonEmpty('a path to a file holding the password').optional(),
+    tls: z
+      .strictObject({
+        ca: NonEmpty('a path to a PEM file').optional(),
+        cert: NonEmpty('a path to a PEM file').optional(),
+        key: NonEmpty('a path to a PEM file').optional(),
+      })
+      .optional(),
+    topicRoot: z
+      .string({ error: 'expected a topic root like loa/v1' })
+      .refine(validTopicRoot, 'expected a topic root of [A-Za-z0-9_-] segments separated by /, like loa/v1')
+      .default(DEFAULT_TOPIC_ROOT),
+    keepaliveSec: Int(5, 3600).default(30),
+  })
+  .superRefine((b, ctx) => {
+    const hasPw = b.password !== undefined;
+    const hasFile = b.passwordFile !== undefined;
+    if (b.username !== undefined && hasPw === hasFile) {
+      ctx.addIssue({
+        code: 'custom',
+        path: hasPw ? ['passwordFile'] : ['password'],
+        message: hasPw
+          ? 'expected only one of password or passwordFile, not both'
+          : 'expected password or passwordFile when username is set (there are no default credentials)',
+        input: undefined,
+      });
+    }
+    if (b.username === undefined && (hasPw || hasFile)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['username'],
+        message: `expected a username because ${hasPw ? 'password' : 'passwordFile'} is set`,
+        input: undefined,
+      });
+    }
+    if (b.tls && (b.tls.cert === undefined) !== (b.tls.key === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls', b.tls.cert === undefined ? 'cert' : 'key'],
+        message: 'expected tls.cert and tls.key together (a client certificate needs its key)',
+        input: undefined,
+      });
+    }
+  });
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+const StationConfigSchema = z
+  .strictObject({
+    station: z.strictObject({
+      id: Id,
+      name: z.string({ error: 'expected a station name' }).max(200, 'expected at most 200 characters').optional(),
+      groups: z.array(Id, { error: 'expected a list of group ids' }).max(64, 'expected at most 64 groups').default([]),
+    }),
+    broker: Broker,
+    timezone: z
+      .string({ error: 'expected an IANA time zone like Asia/Ho_Chi_Minh' })
+      .refine(validTimeZone, 'expected an IANA time zone like Asia/Ho_Chi_Minh')
+      .default('Asia/Ho_Chi_Minh'),
+    dataDir: NonEmpty('a directory path').default('./data'),
+    cache: z.strictObject({ quotaMB: Int(16, 1024 * 1024).default(2048) }).prefault({}),
+    central: z.strictObject({ collector: Bool.default(true) }).prefault({}),
+    keys: z.array(Key, { error: 'expected a list of trusted keys' }).min(1, 'expected at least one trusted key'),
+    alertQuorum: Int(1, 16).default(2),
+    clockSkewSec: Int(0, 86_400).default(300),
+    zones: z.array(Zone, { error: 'expected a list of zones' }).min(1, 'expected at least one zone'),
+    quietHours: z
+      .array(z.strictObject({ start: Clock, end: Clock }), { error: 'expected a list of {start, end} times' })
+      .default([]),
+    chimes: z
+      .strictObject({
+        normal: NonEmpty('a path to an audio file').optional(),
+        priority: NonEmpty('a path to an audio file').optional(),
+        emergency: NonEmpty('a path to an audio file').optional(),
+      })
+      .prefault({}),
+    loudness: z
+      .strictObject({
+        targetLufs: z.number({ error: 'expected a number from -70 to -5 (LUFS)' }).min(-70, 'expected a number from -70 to -5 (LUFS)').max(-5, 'expected a number from -70 to -5 (LUFS)').default(-16),
+        truePeakDb: z.number({ error: 'expected a number from -9 to 0 (dBTP)' }).min(-9, 'expected a number from -9 to 0 (dBTP)').max(0, 'expected a number from -9 to 0 (dBTP)').default(-1.5),
+      })
+      .prefault({}),
+    graceSec: Int(0, 86_400).default(60),
+    telemetrySec: Int(1, 86_400).default(30),
+    asRunRetentionDays: Int(1, 36_500).default(365),
+    ffmpeg: NonEmpty('a path to the ffmpeg binary').optional(),
+    log: z
+      .strictObject({ level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info') })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    duplicates(c.zones.map((z0) => z0.id)).forEach((i) =>
+      ctx.addIssue({ code: 'custom', path: ['zones', i, 'id'], message: 'expected a unique zone id', input: c.zones[i]!.id }),
+    );
+    duplicates(c.keys.map((k) => k.id)).forEach((i) =>
+      ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: 'expected a unique key id', input: c.keys[i]!.id }),
+    );
+    duplicates(c.station.groups).forEach((i) =>
+      ctx.addIssue({ code: 'custom', path: ['station', 'groups', i], message: 'expected a unique group id', input: c.station.groups[i] }),
+    );
+  });
+
+/** Indexes of entries that repeat an earlier one. */
+function duplicates(values: readonly string[]): number[] {
+  const seen = new Set<string>();
+  const out: number[] = [];
+  values.forEach((v, i) => {
+    if (seen.has(v)) out.push(i);
+    seen.add(v);
+  });
+  return out;
+}
+
+type Parsed = z.output<typeof StationConfigSchema>;
+
+export type ZoneOutputConfig =
+  | { type: 'file'; dir: string }
+  | { type: 'null' }
+  | { type: 'command'; argv: string[] }
+  | { type: 'alsa'; device: string };
+
+export interface ZoneConfig {
+  id: string;
+  name: string;
+  output: ZoneOutputConfig;
+  defaultVolume: number;
+  maxVolume: number;
+  relay?: { on: string[]; off: string[]; timeoutMs: number };
+}
+
+export interface StationConfig {
+  /** Absolute path of the file this was loaded from. */
+  path: string;
+  station: { id: string; name: string; groups: string[] };
+  broker: {
+    urls: string[];
+    username?: string;
+    /** The effective password: given inline, or read from passwordFile at load time. */
+    password?: string;
+    /** Absolute. */
+    passwordFile?: string;
+    /** Absolute paths. */
+    tls?: { ca?: string; cert?: string; key?: string };
+    topicRoot: string;
+    keepaliveSec: number;
+  };
+  timezone: string;
+  /** Absolute. */
+  dataDir: string;
+  cache: { quotaMB: number };
+  central: { collector: boolean };
+  keys: { id: string; publicKey: string; allow: SignedType[] }[];
+  alertQuorum: number;
+  clockSkewSec: number;
+  zones: ZoneConfig[];
+  quietHours: { start: string; end: string }[];
+  /** Absolute paths. */
+  chimes: { normal?: string; priority?: string; emergency?: string };
+  loudness: { targetLufs: number; truePeakDb: number };
+  graceSec: number;
+  telemetrySec: number;
+  asRunRetentionDays: number;
+  /** Absolute when given as a path; a bare name is left for PATH lookup. */
+  ffmpeg?: string;
+  log: { level: (typeof LOG_LEVELS)[number] };
+}
+
+// ---- loading -----------------------------------------------------------------------------
+
+export function loadStationConfig(path: string): StationConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`${path}: cannot read the config file: ${(e as Error).message}`]);
+  }
+  return parseStationConfig(text, path);
+}
+
+/** Parse config text as if it were read from `path` (relative paths resolve against its directory). */
+export function parseStationConfig(text: string, path: string): StationConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? (e.pos ? lineCounter.linePos(e.pos[0]) : undefined);
+        const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
+        return `${path}: ${where}invalid YAML: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  let raw: unknown;
+  try {
+    // A small alias budget stops a "billion laughs" file from eating the box's memory.
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new ConfigError([`${path}: invalid YAML: ${(e as Error).message}`]);
+  }
+  if (raw === null || raw === undefined) throw new ConfigError([`${path}: the file is empty: expected a mapping with station, broker, keys and zones`]);
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError([`${path}: expected a mapping at the top level, got ${describe(raw)}`]);
+  }
+
+  const result = StationConfigSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    const lineOf = (p: readonly PropertyKey[]): number | undefined => {
+      const node = doc.getIn(p as unknown[], true) as { range?: [number, number, number] } | undefined;
+      return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+    };
+    throw new ConfigError(result.error.issues.flatMap((issue) => formatIssue(path, issue, raw, lineOf)));
+  }
+  return finish(result.data, path);
+}
+
+function finish(c: Parsed, file: string): StationConfig {
+  const absFile = resolve(file);
+  const base = dirname(absFile);
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const abs2 = <T extends string | undefined>(p: T): T => (p === undefined ? p : (abs(p) as T));
+
+  const broker: StationConfig['broker'] = {
+    urls: c.broker.urls,
+    topicRoot: c.broker.topicRoot,
+    keepaliveSec: c.broker.keepaliveSec,
+  };
+  if (c.broker.username !== undefined) broker.username = c.broker.username;
+  if (c.broker.password !== undefined) broker.password = c.broker.password;
+  if (c.broker.passwordFile !== undefined) {
+    broker.passwordFile = abs(c.broker.passwordFile);
+    try {
+      // One trailing newline is what `echo secret > file` leaves; it is never part of the password.
+      broker.password = readFileSync(broker.passwordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new ConfigError([`${file}: broker.passwordFile: expected a readable file, got ${broker.passwordFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+    }
+    if (broker.password.length === 0) {
+      throw new ConfigError([`${file}: broker.passwordFile: expected a non-empty password in ${broker.passwordFile}`]);
+    }
+  }
+  if (c.broker.tls) {
+    broker.tls = {};
+    if (c.broker.tls.ca) broker.tls.ca = abs(c.broker.tls.ca);
+    if (c.broker.tls.cert) broker.tls.cert = abs(c.broker.tls.cert);
+    if (c.broker.tls.key) broker.tls.key = abs(c.broker.tls.key);
+  }
+
+  const chimes: StationConfig['chimes'] = {};
+  for (const k of ['normal', 'priority', 'emergency'] as const) {
+    if (c.chimes[k] !== undefined) chimes[k] = abs2(c.chimes[k]);
+  }
+
+  const out: StationConfig = {
+    path: absFile,
+    station: { id: c.station.id, name: c.station.name ?? c.station.id, groups: c.station.groups },
+    broker,
+    timezone: c.timezone,
+    dataDir: abs(c.dataDir),
+    cache: c.cache,
+    central: c.central,
+    keys: c.keys.map((k) => ({ id: k.id, publicKey: k.publicKey, allow: [...new Set(k.allow)] })),
+    alertQuorum: c.alertQuorum,
+    clockSkewSec: c.clockSkewSec,
+    zones: c.zones.map((z0) => {
+      const zone: ZoneConfig = {
+        id: z0.id,
+        name: z0.name ?? z0.id,
+        output: z0.output.type === 'file' ? { type: 'file', dir: abs(z0.output.dir) } : z0.output,
+        defaultVolume: z0.defaultVolume,
+        maxVolume: z0.maxVolume,
+      };
+      if (z0.relay) zone.relay = z0.relay;
+      return zone;
+    }),
+    quietHours: c.quietHours,
+    chimes,
+    loudness: c.loudness,
+    graceSec: c.graceSec,
+    telemetrySec: c.telemetrySec,
+    asRunRetentionDays: c.asRunRetentionDays,
+    log: c.log,
+  };
+  // "ffmpeg" alone means "look it up on PATH"; only something path-like is resolved.
+  if (c.ffmpeg !== undefined) out.ffmpeg = c.ffmpeg.includes('/') ? abs(c.ffmpeg) : c.ffmpeg;
+  return out;
+}
+
+/** The verifier's view of the configured keys. */
+export function trustedKeys(config: StationConfig): Map<string, TrustedKey> {
+  const map = new Map<string, TrustedKey>();
+  for (const k of config.keys) {
+    map.set(k.id, { id: k.id, publicKey: publicKeyFromRaw(k.publicKey), allow: k.allow });
+  }
+  return map;
+}
+
+/** Valid but probably unintended settings; the daemon logs these at start-up. */
+export function stationConfigWarnings(config: StationConfig): string[] {
+  const warnings: string[] = [];
+  const alertKeys = config.keys.filter((k) => k.allow.includes('alert')).length;
+  if (alertKeys < config.alertQuorum) {
+    warnings.push(
+      `${config.path}: alertQuorum is ${config.alertQuorum} but only ${alertKeys} key(s) may sign alerts: live alerts can never play (test alerts still can)`,
+    );
+  }
+  if (config.broker.username === undefined) {
+    warnings.push(`${config.path}: broker.username is not set: connecting without authentication`);
+  }
+  if (config.broker.password !== undefined && config.broker.urls.some((u) => /^(mqtt|tcp):/i.test(u))) {
+    warnings.push(`${config.path}: broker password is sent over plain mqtt:// (use mqtts:// off the local network)`);
+  }
+  return warnings;
+}
+
+// ---- error formatting --------------------------------------------------------------------
+
+type Issue = z.core.$ZodIssue & { input?: unknown };
+
+function formatIssue(file: string, issue: Issue, root: unknown, lineOf: (p: readonly PropertyKey[]) => number | undefined): string[] {
+  const at = (p: readonly PropertyKey[]) => (p.length === 0 ? '(top level)' : p.map(String).join('.'));
+  const suffix = (p: readonly PropertyKey[]) => {
+    // A missing key has no line of its own; point at the mapping that lacks it.
+    for (let q = p; q.length > 0; q = q.slice(0, -1)) {
+      const line = lineOf(q);
+      if (line !== undefined) return ` (line ${line})`;
+    }
+    return '';
+  };
+
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(StationConfigSchema, issue.path, root);
+    return issue.keys.map((key) => {
+      const p = [...issue.path, key];
+      const guess = suggest(key, known);
+      const hint = guess ? `; did you mean "${guess}"?` : known.length ? ` (expected one of: ${known.join(', ')})` : '';
+      return `${file}: ${at(p)}: unknown key${hint}${suffix(p)}`;
+    });
+  }
+
+  const input = issue.input ?? valueAt(root, issue.path);
+  let expected = issue.message;
+  if (!expected.startsWith('expected')) {
+    // zod's own wording ("Invalid input: ...") for issues without a custom message.
+    if (issue.code === 'invalid_type') expected = `expected ${article(issue.expected)}`;
+    else if (issue.code === 'invalid_value') expected = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    else if (issue.code === 'invalid_union' && 'options' in issue) {
+      expected = `expected one of ${(issue as { options: unknown[] }).options.map((v) => JSON.stringify(v)).join(', ')}`;
+    } else expected = `expected a valid value (${issue.message})`;
+  }
+  // A discriminated union reports at the object; name the discriminator key instead.
+  let path = issue.path;
+  let shown = input;
+  if (issue.code === 'invalid_union' && 'discriminator' in issue && typeof issue.discriminator === 'string') {
+    if (path[path.length - 1] !== issue.discriminator) path = [...path, issue.discriminator];
+    shown = valueAt(root, path);
+  }
+  const secret = path[path.length - 1] === 'password';
+  const got =
+    shown === undefined && valueAt(root, path) === undefined
+      ? 'but it is missing'
+      : secret
+        ? 'got a value that is not shown (it is a secret)'
+        : `got ${describe(shown)}`;
+  return [`${file}: ${at(path)}: ${expected}, ${got}${suffix(path)}`];
+}
+
+function article(type: string): string {
+  if (type === 'object') return 'a mapping';
+  if (type === 'array') return 'a list';
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  const s = JSON.stringify(value);
+  return s === undefined ? String(value) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/** Keys the schema accepts at `path`, following the input through arrays and tagged unions. */
+function knownKeys(schema: z.core.$ZodType, path: readonly PropertyKey[], root: unknown): string[] {
+  let s: z.core.$ZodType | undefined = schema;
+  let v: unknown = root;
+  const steps = [...path];
+  for (;;) {
+    s = unwrap(s, v);
+    if (!s) return [];
+    const def = s._zod.def as unknown as Record<string, unknown>;
+    if (steps.length === 0) return def.type === 'object' ? Object.keys(def.shape as object) : [];
+    const key = steps.shift()!;
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+    if (def.type === 'object') s = (def.shape as Record<string, z.core.$ZodType>)[String(key)];
+    else if (def.type === 'array') s = def.element as z.core.$ZodType;
+    else return [];
+  }
+}
+
+function unwrap(s: z.core.$ZodType | undefined, value: unknown): z.core.$ZodType | undefined {
+  for (let i = 0; s && i < 16; i++) {
+    const def = s._zod.def as unknown as Record<string, unknown>;
+    if (['optional', 'default', 'prefault', 'nullable', 'readonly', 'catch', 'nonoptional'].includes(def.type as string)) {
+      s = def.innerType as z.core.$ZodType;
+    } else if (def.type === 'pipe') {
+      s = def.in as z.core.$ZodType;
+    } else if (def.type === 'union') {
+      const options = def.options as z.core.$ZodType[];
+      const disc = def.discriminator as string | undefined;
+      const tag = disc && value && typeof value === 'object' ? (value as Record<string, unknown>)[disc] : undefined;
+      s = options.find((o) => {
+        const shape = (o._zod.def as unknown as { shape?: Record<string, z.core.$ZodType> }).shape;
+        const lit = shape && disc ? (shape[disc]?._zod.def as unknown as { values?: unknown[] } | undefined) : undefined;
+        return lit?.values?.includes(tag);
+      });
+    } else {
+      return s;
+    }
+  }
+  return s;
+}
+
+/** The closest known key if it is plausibly a typo. */
+function suggest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = Infinity;
+  for (const k of known) {
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDist) {
+      best = k;
+      bestDist = d;
+    }
+  }
+  if (best === undefined) return undefined;
+  return bestDist <= Math.max(1, Math.floor(Math.max(key.length, best.length) / 3)) ? best : undefined;
+}
+
+/** Edit distance counting a swap of two neighbours as one edit ("dri" → "dir"). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}

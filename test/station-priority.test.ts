@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import path from 'node:path';
+import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
+import { fixture, wavInfo } from './harness/audio.js';
+import { tempDir } from './harness/tmp.js';
+import { TestController, listWavs, makeKey, startStation, writeStationConfig, type StationProcess } from './harness/station.js';
+
+describe('priorities on a real station', () => {
+  let broker: MosquittoBroker;
+  let ctl: TestController;
+  const stations: StationProcess[] = [];
+  const ward = makeKey('ward', ['announce', 'cancel', 'control']);
+  const official = makeKey('official', ['alert', 'cancel']);
+  const deputy = makeKey('deputy', ['alert']);
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    ctl = await TestController.connect(broker.url);
+  });
+  afterAll(async () => {
+    await ctl?.close();
+    await Promise.all(stations.map((s) => s.stop()));
+    await broker?.stop();
+  });
+
+  async function station(id: string, extra: Partial<Parameters<typeof writeStationConfig>[0]> = {}) {
+    const dir = tempDir(`loa-${id}-`);
+    const s = startStation(writeStationConfig({ id, dir, brokerUrl: broker.url, keys: [ward, official, deputy], ...extra }));
+    stations.push(s);
+    await s.waitForLog(/"msg":"subscribed"/);
+    return { dir, s };
+  }
+
+  test('an emergency cuts a running normal broadcast, which is acked preempted; the emergency plays whole', async () => {
+    const { dir } = await station('cam-pho');
+    const music = await ctl.publishMedia(fixture('music-10s.mp3'));
+    const alertClip = await ctl.publishMedia(fixture('tone-3s.wav'));
+    const normal = ctl.envelope('announce', { title: 'Nhạc', audio: { kind: 'media', ...music } }, { stations: ['cam-pho'] }, ward);
+    await ctl.send('cam-pho', normal);
+    await ctl.waitForAck((a) => a.broadcastId === normal.id && a.state === 'started', 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    let alert = ctl.envelope('alert', { title: 'Bão', test: false, audio: { kind: 'media', ...alertClip } }, { stations: ['cam-pho'] }, official);
+    alert = ctl.cosign(alert, deputy);
+    await ctl.send('cam-pho', alert);
+    const pre = await ctl.waitForAck((a) => a.broadcastId === normal.id && a.state === 'preempted', 20_000);
+    expect(pre.reason).toContain(alert.id);
+    await ctl.waitForAck((a) => a.broadcastId === alert.id && a.state === 'completed', 30_000);
+    const wavs = listWavs(path.join(dir, 'out', 'main'));
+    expect(wavs).toHaveLength(2);
+    const [cut, emergency] = await Promise.all(wavs.map((w) => wavInfo(w)));
+    // The normal clip is 10 s; it was cut after ~1.5 s.
+    expect(cut!.durationMs).toBeLessThan(6000);
+    expect(cut!.durationMs).toBeGreaterThan(1000);
+    expect(Math.abs(emergency!.durationMs - 3000)).toBeLessThan(150);
+  });
+
+  test('inside quiet hours an emergency plays and a normal item does not', async () => {
+    // Quiet all day long (00:00-23:59 local), so the test does not depend on the hour it runs.
+    const { dir } = await station('cam-nam', { quietHours: [{ start: '00:00', end: '23:59' }] });
+    const clip = await ctl.publishMedia(fixture('tone-3s.wav'));
+    const normal = ctl.envelope('announce', { maxDelaySec: 2, audio: { kind: 'media', ...clip } }, { stations: ['cam-nam'] }, ward);
+    await ctl.send('cam-nam', normal);
+    const missed = await ctl.waitForAck((a) => a.broadcastId === normal.id && a.state === 'missed', 30_000);
+    expect(missed.reason).toBe('quiet_hours');
+    let alert = ctl.envelope('alert', { test: false, audio: { kind: 'media', ...clip } }, { stations: ['cam-nam'] }, official);
+    alert = ctl.cosign(alert, deputy);
+    await ctl.send('cam-nam', alert);
+    await ctl.waitForAck((a) => a.broadcastId === alert.id && a.state === 'completed', 30_000);
+    expect(listWavs(path.join(dir, 'out', 'main'))).toHaveLength(1);
+  });
+
+  test('cancel stops a broadcast on air; stop spares an emergency', async () => {
+    const { dir } = await station('son-phong');
+    const music = await ctl.publishMedia(fixture('music-10s.mp3'));
+    const a = ctl.envelope('announce', { audio: { kind: 'media', ...music } }, { stations: ['son-phong'] }, ward);
+    await ctl.send('son-phong', a);
+    await ctl.waitForAck((x) => x.broadcastId === a.id && x.state === 'started', 30_000);
+    await ctl.send('son-phong', ctl.envelope('cancel', { broadcastId: a.id }, { stations: ['son-phong'] }, ward));
+    await ctl.waitForAck((x) => x.broadcastId === a.id && x.state === 'cancelled', 10_000);
+
+    const e = ctl.cosign(ctl.envelope('alert', { test: false, audio: { kind: 'media', ...music } }, { stations: ['son-phong'] }, official), deputy);
+    await ctl.send('son-phong', e);
+    await ctl.waitForAck((x) => x.broadcastId === e.id && x.state === 'started', 30_000);
+    await ctl.send('son-phong', ctl.envelope('control', { action: 'stop' }, { stations: ['son-phong'] }, ward));
+    await ctl.waitForAck((x) => x.broadcastId === e.id && x.state === 'completed', 30_000);
+    expect(ctl.acks.some((x) => x.broadcastId === e.id && x.state === 'cancelled')).toBe(false);
+    const wavs = listWavs(path.join(dir, 'out', 'main'));
+    expect(wavs).toHaveLength(2);
+    expect((await wavInfo(wavs[0]!)).durationMs).toBeLessThan(8000);
+    expect((await wavInfo(wavs[1]!)).durationMs).toBeGreaterThan(9500);
+  });
+});
