@@ -64,10 +64,18 @@ export class Engine {
     }
   }
 
-  /** Resume after a restart: jobs on air when the process died are acked failed, pending ones requeued. */
+  /**
+   * Resume after a restart. An emergency that was on air when the process died airs again from
+   * the start (a cut-off warning is worse than a repeated one); anything else on air then is
+   * acked failed; pending jobs are requeued.
+   */
   start(): void {
     for (const job of this.o.store.openJobs()) {
-      if (job.state === 'playing') {
+      if (job.state === 'playing' && job.priority === 'emergency') {
+        this.o.store.setJobState(job.key, 'pending');
+        this.queue.set(job.key, { ...job, state: 'pending' });
+        this.o.log('warn', 'emergency interrupted by a restart airs again', { key: job.key });
+      } else if (job.state === 'playing') {
         this.o.store.tx(() => {
           this.o.store.setJobState(job.key, 'failed');
           this.ack(job, 'failed', { reason: 'interrupted', detail: 'the station restarted while this was on air' });
