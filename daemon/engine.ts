@@ -340,7 +340,8 @@ export class Engine {
         if (!r.ok) relayErrors.push(`${z.id}: relay on ${r.reason ?? 'failed'}`);
       }),
     );
-    if (relayErrors.length) this.o.log('warn', 'relay on failed', { key: job.key, relayErrors });
+    // Reported (telemetry lastError) but not fatal: the amplifier may already be on.
+    if (relayErrors.length) this.o.log('error', 'relay on failed', { key: job.key, err: relayErrors.join('; ') });
     if (a.endAs) {
       await this.relaysOff(zones);
       return;
@@ -380,7 +381,7 @@ export class Engine {
         // Another airing may have taken the zone meanwhile (preemption): leave it powered.
         if (this.zoneOnAir(z.id)) return;
         const r = await runRelay(z.relay.off, z.relay.timeoutMs);
-        if (!r.ok) this.o.log('warn', 'relay off failed', { zone: z.id, reason: r.reason });
+        if (!r.ok) this.o.log('error', 'relay off failed', { zone: z.id, err: r.reason });
       }),
     );
   }

@@ -58,6 +58,11 @@ export class ProcessSink implements Sink {
         }
         resolve();
       });
+      // A process that failed to spawn never emits 'exit'.
+      p.child.once('error', () => {
+        this.exit ??= { code: null, signal: null };
+        resolve();
+      });
     });
     await new Promise<void>((resolve, reject) => {
       p.child.once('spawn', resolve);

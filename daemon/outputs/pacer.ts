@@ -337,6 +337,7 @@ export function startPlayback(req: PlayRequest, sink: Sink): PlaybackHandle {
       await sink.open();
     } catch (e) {
       await Promise.all(readers.map((r) => r?.close()));
+      await sink.close('drop').catch(() => {}); // release whatever open() got to
       return result('failed', (e as Error).message);
     }
 

@@ -43,7 +43,9 @@
  *    gives per-zone FIFO within a level and "higher level first at the gap" across levels.
  *    One exception: an `interrupt` job ignores reservations of EQUAL-level waiting jobs (it
  *    does not queue behind its level, it takes the zone) but never those of a higher level.
- *    Emergencies are considered first, so no lower-level reservation ever holds them back.
+ *    Emergencies are considered first, so no lower-level reservation ever holds them back. A
+ *    waiting emergency also holds its free zones: normal programming does not start there only
+ *    to be cut (and lost as `preempted`) moments later.
  *
  * 6. Preemption is whole-item and atomic. A playing item is one airing on one set of zones; if
  *    a starting job needs any of its zones, the item is stopped on all of its zones (its
