@@ -129,6 +129,14 @@ export class Inbound {
         return () => this.o.effects.jobAdded(job);
       }
       case 'cancel': {
+        // Stopping a live emergency is as serious as sending one: only alert signers may.
+        const target = store.getJob(cmd.body.broadcastId);
+        const keys = this.o.context().keys;
+        if (target?.priority === 'emergency' && !cmd.sigs.some((s) => keys.get(s.key)?.allow.includes('alert'))) {
+          record();
+          outbox.add({ ...base, state: 'rejected', reason: 'key_not_allowed', detail: `cancelling emergency ${target.key} needs a key allowed to sign alerts`, broadcastId: target.key });
+          return undefined;
+        }
         record();
         outbox.add({ ...base, state: 'received', broadcastId: cmd.body.broadcastId });
         return () => this.o.effects.cancel(cmd.body.broadcastId, cmd.id, cmd.body.reason ?? 'cancelled by operator');

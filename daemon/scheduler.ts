@@ -7,6 +7,7 @@ export interface SchedulerHooks {
   fire(occ: Occurrence, version: number): void;
   /** An occurrence that could not start within the grace window (daemon down, clock step). */
   missed(occ: Occurrence, version: number, lateMs: number): void;
+  error?(e: Error): void;
 }
 
 /**
@@ -47,6 +48,16 @@ export class Scheduler {
   private tick(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.stopped) return;
+    try {
+      this.scan();
+    } catch (e) {
+      // Never let one bad tick end the schedule: try again within the minute.
+      this.hooks.error?.(e as Error);
+      this.timer = setTimeout(() => this.tick(), Scheduler.MAX_SLEEP_MS);
+    }
+  }
+
+  private scan(): void {
     const now = this.clock.now();
     const current = this.store.currentSchedule();
     let scanUntil = Number(this.store.getMeta('scan_until') ?? now);

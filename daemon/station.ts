@@ -132,6 +132,7 @@ export class Station {
     this.scheduler = new Scheduler(this.store, clock, config.graceSec * 1000, {
       fire: (occ, version) => this.fireOccurrence(occ, version),
       missed: (occ, version, lateMs) => this.missOccurrence(occ, version, lateMs),
+      error: (e) => logErr('error', 'scheduler tick failed', { err: e.stack }),
     });
     const keys = trustedKeys(config);
     this.inbound = new Inbound({

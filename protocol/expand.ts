@@ -54,15 +54,20 @@ export function occurrencesBetween(schedule: ScheduleBody, fromMs: number, toMs:
       }
       continue;
     }
-    const cron = new Cron(item.cron!, { timezone: item.tz ?? schedule.tz, paused: true });
-    let cursor = new Date(Math.max(fromMs, validFrom === -Infinity ? fromMs : validFrom - 1));
-    for (let n = 0; n < limitPerItem; n++) {
-      const next = cron.nextRun(cursor);
-      if (!next) break;
-      const t = next.getTime();
-      if (t > toMs || t > validUntil) break;
-      if (t > fromMs && t >= validFrom) out.push({ item, plannedAt: t, broadcastId: occurrenceId(item.id, t) });
-      cursor = next;
+    // An item that cannot be expanded (bad pattern or zone) is skipped, never fatal to the rest.
+    try {
+      const cron = new Cron(item.cron!, { timezone: item.tz ?? schedule.tz, paused: true });
+      let cursor = new Date(Math.max(fromMs, validFrom === -Infinity ? fromMs : validFrom - 1));
+      for (let n = 0; n < limitPerItem; n++) {
+        const next = cron.nextRun(cursor);
+        if (!next) break;
+        const t = next.getTime();
+        if (t > toMs || t > validUntil) break;
+        if (t > fromMs && t >= validFrom) out.push({ item, plannedAt: t, broadcastId: occurrenceId(item.id, t) });
+        cursor = next;
+      }
+    } catch {
+      continue;
     }
   }
   return out.sort((a, b) => a.plannedAt - b.plannedAt || a.item.id.localeCompare(b.item.id));

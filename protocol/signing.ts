@@ -58,7 +58,10 @@ export function cosignEnvelope(envelope: SignedEnvelope, keyId: string, privateK
 
 export function checkSignature(envelope: SignedEnvelope, sig: Signature, publicKey: KeyObject): boolean {
   try {
-    return verify(null, signedBytes(envelope), publicKey, Buffer.from(sig.sig, 'base64'));
+    const bytes = Buffer.from(sig.sig, 'base64');
+    // Only the canonical base64 of 64 bytes: one signature, one spelling.
+    if (bytes.length !== 64 || bytes.toString('base64') !== sig.sig) return false;
+    return verify(null, signedBytes(envelope), publicKey, bytes);
   } catch {
     return false;
   }

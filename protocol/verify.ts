@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { z } from 'zod';
-import { BODY_SCHEMAS, EnvelopeShape, type Command, type SignedEnvelope, type SignedType, type Target } from './schemas.js';
+import { BODY_SCHEMAS, EnvelopeShape, type Command, type ScheduleBody, type SignedEnvelope, type SignedType, type Target } from './schemas.js';
+import { cronError, timezoneError } from './expand.js';
 import { checkSignature } from './signing.js';
 import { MAX_MESSAGE_BYTES } from './topics.js';
 
@@ -99,6 +100,18 @@ export function parseEnvelope(raw: Buffer | string):
   const envelope = shape.data;
   const body = BODY_SCHEMAS[envelope.type].safeParse(envelope.body);
   if (!body.success) return { ok: false, reason: 'invalid', detail: zodDetail(body.error, ['body']), ...hint };
+  if (envelope.type === 'schedule') {
+    const sched = body.data as ScheduleBody;
+    const tzErr = timezoneError(sched.tz);
+    if (tzErr) return { ok: false, reason: 'invalid', detail: `body.tz: ${tzErr}`, ...hint };
+    for (const [n, item] of sched.items.entries()) {
+      const tz = item.tz ?? sched.tz;
+      const itemTzErr = timezoneError(tz);
+      if (itemTzErr) return { ok: false, reason: 'invalid', detail: `body.items.${n}.tz: ${itemTzErr}`, ...hint };
+      const err = item.cron !== undefined ? cronError(item.cron, tz) : undefined;
+      if (err) return { ok: false, reason: 'invalid', detail: `body.items.${n}.cron: ${err}`, ...hint };
+    }
+  }
   if (Date.parse(envelope.expiresAt) <= Date.parse(envelope.issuedAt)) {
     return { ok: false, reason: 'invalid', detail: 'expiresAt: must be after issuedAt', ...hint };
   }

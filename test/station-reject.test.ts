@@ -39,13 +39,14 @@ describe('a station rejects what it must not play', () => {
   async function expectRejected(payload: SignedEnvelope | string | Buffer, reason: string, id?: string): Promise<void> {
     const before = ctl.acks.length;
     await ctl.send('tan-an', payload);
-    const ack = await ctl.waitForAck((a, i = ctl.acks.indexOf(a)) => i >= before && a.state === 'rejected', 10_000);
+    const ack = await ctl.waitForAck((a) => ctl.acks.indexOf(a) >= before && a.state === 'rejected', 10_000);
     expect(ack.reason).toBe(reason);
     expect(ack.detail).toBeTruthy();
     if (id) expect(ack.commandId).toBe(id);
   }
 
-  test.each([
+  type Case = readonly [string, () => SignedEnvelope | string | Buffer, string];
+  test.each<Case>([
     ['malformed JSON', () => '{"v":1,', 'invalid'],
     ['invalid UTF-8', () => Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'invalid'],
     ['unknown field', () => JSON.stringify({ ...announce(), extra: 1 }), 'invalid'],
@@ -56,7 +57,7 @@ describe('a station rejects what it must not play', () => {
     ['wrong target', () => announce(ward, {}, { stations: ['cam-an'] }), 'wrong_target'],
     ['key not allowed for alert', () => ctl.envelope('alert', { test: false, audio: { kind: 'media', ...media } }, target, { ...ward, allow: ['alert'] }), 'key_not_allowed'],
     ['single-signed live alert', () => ctl.envelope('alert', { test: false, audio: { kind: 'media', ...media } }, target, official), 'quorum_not_met'],
-  ] as const)('%s', async (_name, make, reason) => {
+  ])('%s', async (_name, make, reason) => {
     await expectRejected(make(), reason);
   });
 
