@@ -90,3 +90,53 @@ describe('priorities on a real station', () => {
     expect((await wavInfo(wavs[1]!)).durationMs).toBeGreaterThan(9500);
   });
 });
+
+describe('emergency with a cached chime pre-roll', () => {
+  let broker: MosquittoBroker;
+  let ctl: TestController;
+  let station: StationProcess;
+  let dir: string;
+  const official = makeKey('official', ['alert']);
+  const ward = makeKey('ward', ['announce', 'cancel']);
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    dir = tempDir('loa-chime-');
+    station = startStation(writeStationConfig({
+      id: 'thanh-ha', dir, brokerUrl: broker.url, keys: [official, ward], alertQuorum: 1,
+      chimes: { emergency: fixture('chime-emergency.wav') },
+    }));
+    await station.waitForLog(/"msg":"subscribed"/);
+    ctl = await TestController.connect(broker.url);
+  });
+  afterAll(async () => {
+    await ctl?.close();
+    await station?.stop();
+    await broker?.stop();
+  });
+
+  test('airs chime then the clip, even before the clip was fetched; a ward key cannot cancel it', async () => {
+    const chime = await wavInfo(fixture('chime-emergency.wav'));
+    const clip = await ctl.publishMedia(fixture('tone-3s.wav'));
+    const alert = ctl.envelope('alert', { test: false, audio: { kind: 'media', ...clip } }, { stations: ['thanh-ha'] }, official);
+    await ctl.send('thanh-ha', alert);
+    await ctl.waitForAck((a) => a.broadcastId === alert.id && a.state === 'started', 20_000);
+    const cancel = ctl.envelope('cancel', { broadcastId: alert.id }, { stations: ['thanh-ha'] }, ward);
+    await ctl.send('thanh-ha', cancel);
+    const rejected = await ctl.waitForAck((a) => a.commandId === cancel.id && a.state === 'rejected');
+    expect(rejected.reason).toBe('key_not_allowed');
+    await ctl.waitForAck((a) => a.broadcastId === alert.id && a.state === 'completed', 30_000);
+    const [wav] = listWavs(path.join(dir, 'out', 'main'));
+    const info = await wavInfo(wav!);
+    expect(Math.abs(info.durationMs - (chime.durationMs + 3000))).toBeLessThan(300);
+  });
+
+  test('an emergency whose clip is corrupt is acked failed even though the chime aired', async () => {
+    const bad = await ctl.publishMedia(fixture('corrupt.mp3'));
+    const alert = ctl.envelope('alert', { test: false, audio: { kind: 'media', ...bad } }, { stations: ['thanh-ha'] }, official);
+    await ctl.send('thanh-ha', alert);
+    const failed = await ctl.waitForAck((a) => a.broadcastId === alert.id && a.state === 'failed', 30_000);
+    expect(failed.detail).toBeTruthy();
+    expect(ctl.acks.some((a) => a.broadcastId === alert.id && a.state === 'completed')).toBe(false);
+  });
+});

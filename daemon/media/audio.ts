@@ -32,6 +32,8 @@ export interface StationAudioOptions {
  */
 export class StationAudio implements AudioResolver {
   private state = new Map<string, MediaState>();
+  /** Airings waiting for a clip's bytes (an emergency that went on air with its chime first). */
+  private waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }[]>();
   private chimePaths = new Map<Priority, string>();
   private readonly rawDir: string;
   private readonly silenceDir: string;
@@ -99,6 +101,7 @@ export class StationAudio implements AudioResolver {
     const raw = this.rawPath(sha);
     writeFileSync(`${raw}.tmp`, bytes);
     renameSync(`${raw}.tmp`, raw);
+    this.settle(sha);
     this.o.onChange();
     try {
       await this.o.cache.ingest(sha, bytes);
@@ -111,7 +114,26 @@ export class StationAudio implements AudioResolver {
     }
   }
 
+  private settle(sha: string, error?: Error): void {
+    const list = this.waiting.get(sha) ?? [];
+    this.waiting.delete(sha);
+    for (const w of list) (error ? w.reject(error) : w.resolve());
+  }
+
+  /** Resolves once the clip's bytes (raw or prepared) are on disk. */
+  private available(sha: string): Promise<void> {
+    if (this.o.cache.preparedPath(sha) || existsSync(this.rawPath(sha))) return Promise.resolve();
+    const f = this.mediaFailure(sha);
+    if (f) return Promise.reject(new Error(`${f.reason}: ${f.detail}`));
+    return new Promise((resolve, reject) => {
+      const list = this.waiting.get(sha) ?? [];
+      list.push({ resolve, reject });
+      this.waiting.set(sha, list);
+    });
+  }
+
   private fail(sha: string, reason: string, detail: string): void {
+    this.settle(sha, new Error(`${reason}: ${detail}`));
     this.state.set(sha, { kind: 'failed', reason, detail });
     try { unlinkSync(this.rawPath(sha)); } catch { /* none */ }
     this.o.log('warn', 'media failed', { sha, reason, detail });
@@ -128,7 +150,15 @@ export class StationAudio implements AudioResolver {
     const audio = job.spec.audio;
     if (audio.kind === 'stream') return true;
     if (this.o.cache.preparedPath(audio.sha256)) return true;
-    return job.priority === 'emergency' && existsSync(this.rawPath(audio.sha256));
+    if (job.priority !== 'emergency') return false;
+    if (this.mediaFailure(audio.sha256)) return false;
+    // An emergency goes on air with its cached chime at once; the clip follows when it lands.
+    return existsSync(this.rawPath(audio.sha256)) || this.chimeFor(job) !== undefined;
+  }
+
+  private chimeFor(job: JobRow): string | undefined {
+    const sha = job.spec.chime || job.priority === 'emergency' ? this.chimePaths.get(job.priority) : undefined;
+    return sha ? this.o.cache.preparedPath(sha) : undefined;
   }
 
   failure(job: JobRow): string | undefined {
@@ -141,8 +171,7 @@ export class StationAudio implements AudioResolver {
   async sources(job: JobRow, _zone: string): Promise<{ sources: PcmSource[]; sha256?: string; url?: string; cleanup?: () => void }> {
     const sources: PcmSource[] = [];
     const procs: FfmpegProcess[] = [];
-    const chimeSha = job.spec.chime || job.priority === 'emergency' ? this.chimePaths.get(job.priority) : undefined;
-    const chime = chimeSha ? this.o.cache.preparedPath(chimeSha) : undefined;
+    const chime = this.chimeFor(job);
     if (chime) sources.push({ kind: 'wav', path: chime });
     const audio = job.spec.audio;
     let url: string | undefined;
@@ -156,14 +185,7 @@ export class StationAudio implements AudioResolver {
       for (let i = 0; i < job.spec.repeat; i++) {
         if (i > 0 && job.spec.gapSec > 0) sources.push({ kind: 'wav', path: silenceWav(this.silenceDir, job.spec.gapSec * 1000) });
         if (prepared) sources.push({ kind: 'wav', path: prepared });
-        else {
-          const proc = spawnFfmpeg(
-            ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', this.rawPath(audio.sha256), '-map', '0:a:0', '-f', 's16le', '-acodec', 'pcm_s16le', '-ar', '48000', '-ac', '1', 'pipe:1'],
-            { ffmpegPath: this.o.ffmpegPath, timeoutMs: 4 * 3600_000 },
-          );
-          procs.push(proc);
-          sources.push({ kind: 'pcm-stream', stream: proc.stdout, maxDurationMs: 4 * 3600_000 });
-        }
+        else sources.push({ kind: 'pcm-stream', stream: this.decodeWhenAvailable(audio.sha256, procs), maxDurationMs: 4 * 3600_000 });
       }
     }
     return {
@@ -172,6 +194,36 @@ export class StationAudio implements AudioResolver {
       url,
       cleanup: () => procs.forEach((p) => p.kill()),
     };
+  }
+
+  /**
+   * Raw PCM of a clip not yet normalised, decoded by ffmpeg as soon as its bytes are here. If
+   * they never come, the stream errors and the airing is acked failed: a chime alone is not
+   * a delivered alert.
+   */
+  private decodeWhenAvailable(sha: string, procs: FfmpegProcess[]): Readable {
+    const out = new PassThrough();
+    this.available(sha).then(
+      () => {
+        if (out.destroyed) return;
+        const prepared = this.o.cache.preparedPath(sha);
+        const input = prepared ?? this.rawPath(sha);
+        const proc = spawnFfmpeg(
+          ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', input, '-map', '0:a:0', '-f', 's16le', '-acodec', 'pcm_s16le', '-ar', '48000', '-ac', '1', 'pipe:1'],
+          { ffmpegPath: this.o.ffmpegPath, timeoutMs: 4 * 3600_000 },
+        );
+        procs.push(proc);
+        // End the stream ourselves: a decoder that fails must fail the airing, not end it quietly.
+        proc.stdout.pipe(out, { end: false });
+        void proc.exited.then((exit) => {
+          if (out.destroyed) return;
+          if (exit.error) failStream(out, new Error(`decoding failed: ${exit.error.message}`));
+          else out.end();
+        });
+      },
+      (e: Error) => failStream(out, e),
+    );
+    return out;
   }
 
   /** Live relay: try each URL until one yields audio; report which one aired. */
@@ -213,4 +265,19 @@ export class StationAudio implements AudioResolver {
     }
     throw new Error(`no live relay URL worked: ${errors.join('; ')}`);
   }
+}
+
+/**
+ * Fail a stream the output may not be reading yet (it is still playing the chime): destroying
+ * it now would fire 'error' and 'close' before anyone listens, and the airing would hang.
+ */
+function failStream(out: PassThrough, error: Error): void {
+  const fire = (): void => void setImmediate(() => out.destroy(error));
+  if (out.listenerCount('error') > 0) return fire();
+  const onListener = (event: string | symbol) => {
+    if (event !== 'error') return;
+    out.off('newListener', onListener);
+    fire();
+  };
+  out.on('newListener', onListener);
 }
