@@ -1,0 +1,26 @@
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** Write a secret so it is never readable by others, not even for an instant (write-then-rename). */
+export function writeSecretFile(path: string, content: string | Buffer): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  chmodSync(tmp, 0o600); // umask cannot widen it, but an existing tmp could have been created wider
+  renameSync(tmp, path);
+}
+
+/** Atomic replace for non-secret files (configs a running broker may read). */
+export function writePublicFile(path: string, content: string | Buffer, mode = 0o644): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, content, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, path);
+}
+
+/** 24 random bytes as URL-safe base64: 192 bits, no characters a YAML or conf file would mangle. */
+export function randomPassword(): string {
+  return randomBytes(24).toString('base64url');
+}

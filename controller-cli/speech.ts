@@ -1,0 +1,46 @@
+import { mkdirSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { FfmpegNotFoundError, runFfmpeg } from '../io/ffmpeg.js';
+import { t } from '../io/i18n.js';
+import { CliError } from './errors.js';
+import { runTool, ToolMissingError } from './run-tool.js';
+
+export const DEFAULT_VOICE = 'vi';
+
+/**
+ * Vietnamese speech as a WAV file, cached by (voice, text) so a re-push of an unchanged
+ * schedule yields the same media hash. Text goes through stdin: it can never become an option.
+ */
+export async function synthesise(cacheDir: string, text: string, voice = DEFAULT_VOICE): Promise<string> {
+  if (!/^[A-Za-z0-9+_-]{1,32}$/.test(voice)) throw new CliError(t('speech.badVoice', { voice }));
+  const key = createHash('sha256').update(voice).update('\0').update(text).digest('hex');
+  mkdirSync(cacheDir, { recursive: true });
+  const out = join(cacheDir, `${key}.wav`);
+  if (existsSync(out)) return out;
+  const tmp = `${out}.${randomBytes(4).toString('hex')}.tmp.wav`;
+  try {
+    await runTool('espeak-ng', ['-v', voice, '--stdin', '-w', tmp], { stdin: text, timeoutMs: 120_000 });
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    if (e instanceof ToolMissingError) throw new CliError(t('speech.missingEspeak'));
+    throw new CliError(t('speech.failed', { reason: (e as Error).message }));
+  }
+  renameSync(tmp, out);
+  return out;
+}
+
+/** Join clips into one WAV (on-air format); used to put the spoken test preamble before a test alert. */
+export async function concatAudio(inputs: string[], out: string): Promise<void> {
+  const args = ['-hide_banner', '-nostdin', '-y'];
+  for (const i of inputs) args.push('-i', i);
+  const chains = inputs.map((_, n) => `[${n}:a]aresample=48000,aformat=sample_fmts=s16:channel_layouts=mono[a${n}]`);
+  const filter = `${chains.join(';')};${inputs.map((_, n) => `[a${n}]`).join('')}concat=n=${inputs.length}:v=0:a=1[out]`;
+  args.push('-filter_complex', filter, '-map', '[out]', '-c:a', 'pcm_s16le', '-f', 'wav', out);
+  try {
+    await runFfmpeg(args, { timeoutMs: 120_000 });
+  } catch (e) {
+    if (e instanceof FfmpegNotFoundError) throw new CliError(t('speech.missingFfmpeg'));
+    throw new CliError(t('speech.concatFailed', { reason: (e as Error).message.split('\n')[0] ?? '' }));
+  }
+}

@@ -1,0 +1,58 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { t } from '../io/i18n.js';
+import { CliError } from './errors.js';
+import type { Fleet } from './fleet.js';
+import { mosquittoPasswordLine } from './mosquitto-password.js';
+import { randomPassword, writePublicFile, writeSecretFile } from './secret-files.js';
+
+/** Broker passwords live only in the central secrets dir (0600) and, hashed, in mosquitto's password file. */
+export function stationPasswordFile(fleet: Fleet, station: string): string {
+  return join(fleet.secretsDir, 'stations', `${station}.password`);
+}
+
+export function readSecret(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  return readFileSync(path, 'utf8').trim() || undefined;
+}
+
+export function ensurePassword(path: string): { password: string; created: boolean } {
+  const existing = readSecret(path);
+  if (existing) return { password: existing, created: false };
+  const password = randomPassword();
+  writeSecretFile(path, password + '\n');
+  return { password, created: true };
+}
+
+export function rotateStationPassword(fleet: Fleet, station: string): string {
+  const password = randomPassword();
+  writeSecretFile(stationPasswordFile(fleet, station), password + '\n');
+  return password;
+}
+
+export function centralPassword(fleet: Fleet): string {
+  const pw = readSecret(fleet.broker.passwordFile);
+  if (!pw) throw new CliError(t('broker.noCentralPassword', { file: fleet.broker.passwordFile }));
+  return pw;
+}
+
+/** Where `loa broker config` last wrote, so `loa provision` can rewrite the same password file. */
+const brokerDirMarker = (fleet: Fleet) => join(fleet.secretsDir, 'broker-config-dir');
+
+export function rememberBrokerDir(fleet: Fleet, dir: string): void {
+  writeSecretFile(brokerDirMarker(fleet), dir + '\n');
+}
+
+export function rememberedBrokerDir(fleet: Fleet): string | undefined {
+  return readSecret(brokerDirMarker(fleet));
+}
+
+/** Mosquitto password file for the central user and every station (missing station passwords are created). */
+export function writeMosquittoPasswordFile(fleet: Fleet, path: string): void {
+  const lines = [mosquittoPasswordLine(fleet.broker.username, ensurePassword(fleet.broker.passwordFile).password)];
+  for (const s of fleet.stations) {
+    lines.push(mosquittoPasswordLine(s.id, ensurePassword(stationPasswordFile(fleet, s.id)).password));
+  }
+  // The hashes are salted PBKDF2, but there is still no reason for others to read them.
+  writePublicFile(path, lines.join('\n') + '\n', 0o600);
+}

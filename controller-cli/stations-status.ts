@@ -1,0 +1,97 @@
+import type { StationState, Telemetry } from '../protocol/index.js';
+import { t } from '../io/i18n.js';
+import { CentralDb } from './central-db.js';
+import type { Fleet } from './fleet.js';
+import { printJson, renderTable } from './output.js';
+import { formatLocal } from './time.js';
+
+export interface StationRow {
+  station: string;
+  name: string;
+  online: boolean | null;
+  lastSeen: string | null;
+  epoch: number | null;
+  nowPlaying: string[];
+  desiredScheduleVersion: number | null;
+  appliedScheduleVersion: number | null;
+  clockOffsetMs: number | null;
+  diskFreeBytes: number | null;
+  outboxDepth: number | null;
+  lastError: string | null;
+}
+
+export function stationRows(fleet: Fleet, db: CentralDb): StationRow[] {
+  const { state, telemetry, lastAck } = db.stationRows();
+  return fleet.stations.map((s) => {
+    const st = state.get(s.id);
+    const tel = telemetry.get(s.id);
+    const stJson = st ? (JSON.parse(st.json) as StationState) : undefined;
+    const telJson = tel ? (JSON.parse(tel.json) as Telemetry) : undefined;
+    const seen = Math.max(st?.received_at ?? 0, tel?.received_at ?? 0, lastAck.get(s.id) ?? 0);
+    return {
+      station: s.id,
+      name: s.name,
+      online: st ? st.online === 1 : null,
+      lastSeen: seen > 0 ? new Date(seen).toISOString() : null,
+      epoch: st?.epoch ?? telJson?.epoch ?? null,
+      nowPlaying: (telJson?.nowPlaying ?? []).map((p) => `${p.zone}:${p.title || p.broadcastId || p.itemId || p.priority}`),
+      desiredScheduleVersion: db.lastPushedVersion(s.id) || null,
+      appliedScheduleVersion: telJson?.scheduleVersion ?? stJson?.scheduleVersion ?? null,
+      // How far the station's clock is ahead of ours, as seen when its telemetry arrived.
+      clockOffsetMs: tel && telJson ? Date.parse(telJson.at) - tel.received_at : null,
+      diskFreeBytes: telJson?.diskFreeBytes ?? null,
+      outboxDepth: telJson?.outboxDepth ?? null,
+      lastError: telJson?.lastError ?? null,
+    };
+  });
+}
+
+function render(fleet: Fleet, rows: StationRow[]): string {
+  const yesNo = (v: boolean | null) => (v === null ? t('stations.unknown') : v ? t('stations.online') : t('stations.offline'));
+  const mb = (b: number | null) => (b === null ? null : `${Math.round(b / 1048576)} MB`);
+  return renderTable(
+    [t('col.station'), t('col.name'), t('col.online'), t('col.lastSeen'), t('col.epoch'), t('col.nowPlaying'), t('col.schedule'), t('col.clock'), t('col.disk'), t('col.outbox'), t('col.lastError')],
+    rows.map((r) => [
+      r.station,
+      r.name,
+      yesNo(r.online),
+      r.lastSeen ? formatLocal(Date.parse(r.lastSeen), fleet.timezone) : null,
+      r.epoch,
+      r.nowPlaying.join(' ') || null,
+      `${r.desiredScheduleVersion ?? '-'}/${r.appliedScheduleVersion ?? '-'}`,
+      r.clockOffsetMs === null ? null : `${(r.clockOffsetMs / 1000).toFixed(1)}s`,
+      mb(r.diskFreeBytes),
+      r.outboxDepth,
+      r.lastError,
+    ]),
+  );
+}
+
+export async function showStations(fleet: Fleet, o: { watch?: boolean; json?: boolean; intervalSec?: number }): Promise<number> {
+  const once = () => {
+    const db = new CentralDb(fleet.database);
+    try {
+      return stationRows(fleet, db);
+    } finally {
+      db.close();
+    }
+  };
+  if (!o.watch) {
+    const rows = once();
+    if (o.json) printJson(rows);
+    else process.stdout.write(render(fleet, rows));
+    return 0;
+  }
+  let stop = false;
+  process.once('SIGINT', () => (stop = true));
+  while (!stop) {
+    const rows = once();
+    if (o.json) process.stdout.write(JSON.stringify(rows) + '\n');
+    else {
+      if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+      process.stdout.write(`${formatLocal(Date.now(), fleet.timezone)}\n${render(fleet, rows)}`);
+    }
+    for (let i = 0; i < (o.intervalSec ?? 2) * 10 && !stop; i++) await new Promise((r) => setTimeout(r, 100));
+  }
+  return 0;
+}
