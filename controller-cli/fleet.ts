@@ -5,6 +5,7 @@ import { DEFAULT_TOPIC_ROOT, Id, SignedType, Topics, timezoneError, type SignedT
 import { parseBrokerUrl } from '../io/mqtt.js';
 import { t } from '../io/i18n.js';
 import { ConfigFile } from './config-file.js';
+import { ZoneOutputSchema, type ZoneOutputConfig } from '../daemon/config.js';
 import { UsageError } from './errors.js';
 
 const Path = z.string().min(1, 'expected a file path');
@@ -13,7 +14,7 @@ const Name = z.string().min(1, 'expected a non-empty name').max(200);
 const Zone = z.strictObject({
   id: Id,
   name: Name,
-  output: z.strictObject({ type: z.string().min(1), device: z.string().min(1) }).optional(),
+  output: ZoneOutputSchema.optional(),
   defaultVolume: z.number().int().min(0).max(100).optional(),
   maxVolume: z.number().int().min(0).max(100).optional(),
 });
@@ -58,7 +59,7 @@ const FleetSchema = z.strictObject({
   stationDefaults: z
     .strictObject({
       dataDir: Path.default('/var/lib/loa-station'),
-      output: z.strictObject({ type: z.string().min(1), device: z.string().min(1) }).default({ type: 'alsa', device: 'default' }),
+      output: ZoneOutputSchema.default({ type: 'alsa', device: 'default' }),
       defaultVolume: z.number().int().min(0).max(100).default(80),
       maxVolume: z.number().int().min(0).max(100).default(100),
     })
@@ -91,7 +92,7 @@ export interface Fleet {
   alertQuorum: number;
   signers: { key: string; allow: SignedTypeT[] }[];
   defaultKey?: string;
-  stationDefaults: { dataDir: string; output: { type: string; device: string }; defaultVolume: number; maxVolume: number };
+  stationDefaults: { dataDir: string; output: ZoneOutputConfig; defaultVolume: number; maxVolume: number };
   groups: { id: string; name: string }[];
   stations: FleetStation[];
 }

@@ -82,7 +82,8 @@ function validPublicKey(b64: string): boolean {
   }
 }
 
-const Output = z.discriminatedUnion(
+/** Zone output shape; the fleet file reuses it so `loa provision` writes what the daemon accepts. */
+export const ZoneOutputSchema = z.discriminatedUnion(
   'type',
   [
     z.strictObject({ type: z.literal('file'), dir: NonEmpty('a directory path') }),
@@ -97,7 +98,7 @@ const Zone = z
   .strictObject({
     id: Id,
     name: z.string({ error: 'expected a zone name' }).max(200, 'expected at most 200 characters').optional(),
-    output: Output,
+    output: ZoneOutputSchema,
     defaultVolume: Int(0, 100).default(80),
     maxVolume: Int(0, 100).default(100),
     relay: z

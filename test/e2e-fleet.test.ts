@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { parse, stringify } from 'yaml';
+import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
+import { fixture } from './harness/audio.js';
+import { tempDir } from './harness/tmp.js';
+import { listWavs, startStation, type StationProcess } from './harness/station.js';
+import { runLoa, startCollector } from './harness/cli.js';
+import { Ack, Topics } from '../protocol/index.js';
+
+// The whole system: `loa broker config` output on a real mosquitto, `loa provision`ed real
+// daemons, the real collector, and `loa` commands as a ward office would type them.
+describe('loa + loa-station end to end', () => {
+  let dir: string;
+  let fleet: string;
+  let broker: MosquittoBroker;
+  let collector: Awaited<ReturnType<typeof startCollector>>;
+  const stations = new Map<string, StationProcess>();
+  const ids = ['phuong-a', 'phuong-b', 'xa-c'];
+  const loa = (...args: string[]) => runLoa(fleet, args);
+
+  beforeAll(async () => {
+    dir = tempDir('loa-e2e-');
+    fleet = path.join(dir, 'fleet.yaml');
+    const port = 1; // replaced below once the broker has its port
+    writeFileSync(fleet, stringify({
+      broker: { urls: [`mqtt://127.0.0.1:${port}`], username: 'loa-central', passwordFile: 'secrets/central.password' },
+      signers: [
+        { key: 'office', allow: ['schedule', 'announce', 'alert', 'cancel', 'control'] },
+        { key: 'duty', allow: ['alert', 'cancel'] },
+      ],
+      defaultKey: 'office',
+      alertQuorum: 2,
+      stationDefaults: { dataDir: 'unused', output: { type: 'null' }, defaultVolume: 80, maxVolume: 100 },
+      groups: [{ id: 'dong', name: 'Đông' }],
+      stations: ids.map((id) => ({ id, name: `Trạm ${id}`, groups: id === 'xa-c' ? [] : ['dong'] })),
+    }));
+    for (const k of ['office', 'duty']) expect((await loa('keys', 'init', k)).code).toBe(0);
+    const cfg = await loa('broker', 'config', '--out', path.join(dir, 'broker'), '--no-tls');
+    expect(cfg.code, cfg.stderr).toBe(0);
+    broker = await startMosquitto({ configText: readFileSync(path.join(dir, 'broker', 'mosquitto.conf'), 'utf8') });
+    const f = parse(readFileSync(fleet, 'utf8'));
+    f.broker.urls = [broker.url];
+    writeFileSync(fleet, stringify(f));
+    for (const id of ids) {
+      const p = await loa('provision', id, '--out', path.join(dir, 'boxes', id));
+      expect(p.code, p.stderr).toBe(0);
+    }
+    await broker.restart(); // the broker reloads the rotated password file
+    for (const id of ids) {
+      const file = path.join(dir, 'boxes', id, 'station.yaml');
+      const s = parse(readFileSync(file, 'utf8'));
+      // What a technician sets per box: where data lives and what the speakers are.
+      s.dataDir = path.join(dir, 'boxes', id, 'data');
+      s.zones = s.zones.map((z: { id: string }) => ({ ...z, output: { type: 'file', dir: path.join(dir, 'boxes', id, 'out') } }));
+      s.telemetrySec = 1;
+      writeFileSync(file, stringify(s));
+      const st = startStation(file);
+      stations.set(id, st);
+      await st.waitForLog(/"msg":"subscribed"/);
+    }
+    collector = await startCollector(fleet);
+    copyFileSync(fixture('tone-3s.wav'), path.join(dir, 'tone.wav'));
+  }, 120_000);
+
+  afterAll(async () => {
+    await collector?.stop();
+    await Promise.all([...stations.values()].map((s) => s.stop()));
+    await broker?.stop();
+  });
+
+  test('announce to a group and a station: every station airs it, exit 0, JSON delivery', async () => {
+    const r = await loa('announce', path.join(dir, 'tone.wav'), '--to', 'dong,xa-c', '--title', 'Họp dân', '--wait', '40', '--json');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    for (const id of ids) expect(listWavs(path.join(dir, 'boxes', id, 'out'))).toHaveLength(1);
+    const rows = JSON.parse((await loa('stations', '--json')).stdout) as { station: string; online: boolean }[];
+    expect(rows.map((x) => [x.station, x.online])).toEqual(ids.map((id) => [id, true]));
+  });
+
+  test('one station down: exit 3 and it is listed', async () => {
+    await stations.get('xa-c')!.stop();
+    const r = await loa('announce', path.join(dir, 'tone.wav'), '--to', 'all', '--wait', '15');
+    expect(r.code).toBe(3);
+    expect(r.stdout + r.stderr).toContain('xa-c');
+    const st = startStation(path.join(dir, 'boxes', 'xa-c', 'station.yaml'));
+    stations.set('xa-c', st);
+    await st.waitForLog(/"msg":"subscribed"/);
+  });
+
+  test('two-person alert: a single-signed live alert is rejected by stations; approved, it airs; cancel stops it', async () => {
+    const draft = await loa('alert', path.join(dir, 'tone.wav'), '--to', 'all', '--title', 'Bão số 9');
+    expect(draft.code, draft.stderr).toBe(0);
+    const draftPath = (draft.stdout + draft.stderr).match(/(\S+\.json)/)![1]!;
+    const envelope = JSON.parse(readFileSync(draftPath, 'utf8'));
+    const env = envelope.envelope ?? envelope;
+    expect(env.sigs).toHaveLength(1);
+
+    // Someone publishes the half-signed draft directly with the central credentials.
+    const topics = new Topics();
+    const password = readFileSync(path.join(dir, 'secrets', 'central.password'), 'utf8').trim();
+    const c = await mqtt.connectAsync(broker.url, { username: 'loa-central', password, clean: true });
+    const acks: Ack[] = [];
+    c.on('message', (_t, p) => acks.push(Ack.parse(JSON.parse(p.toString()))));
+    await c.subscribeAsync(topics.allAcks(), { qos: 1 });
+    await c.publishAsync(topics.stationCmd('phuong-a'), JSON.stringify(env), { qos: 1 });
+    for (let i = 0; i < 100 && !acks.some((a) => a.commandId === env.id && a.state === 'rejected'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(acks.find((a) => a.commandId === env.id && a.state === 'rejected')?.reason).toBe('quorum_not_met');
+    await c.endAsync();
+
+    const before = listWavs(path.join(dir, 'boxes', 'phuong-a', 'out')).length;
+    const ok = await loa('alert', 'approve', draftPath, '--key', 'duty', '--wait', '40');
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    expect(listWavs(path.join(dir, 'boxes', 'phuong-a', 'out')).length).toBe(before + 1);
+
+    const cancel = await loa('alert', 'cancel', env.id, '--key', 'office', '--cosign', 'duty', '--wait', '40');
+    expect(cancel.code, cancel.stderr + cancel.stdout).toBe(0);
+    const report = JSON.parse((await loa('report', '--from', '2020-01-01', '--to', '2099-01-01', '--json')).stdout) as { broadcastId: string; station: string; status: string }[];
+    const alertRows = report.filter((r) => r.broadcastId === env.id);
+    expect(alertRows.map((r) => r.station).sort()).toEqual(ids);
+  });
+
+  test('ACL: a station\'s credentials cannot publish another station\'s ack, read its commands, or publish any cmd', async () => {
+    const topics = new Topics();
+    const conf = parse(readFileSync(path.join(dir, 'boxes', 'phuong-a', 'station.yaml'), 'utf8'));
+    const a = await mqtt.connectAsync(broker.url, { username: 'phuong-a', password: conf.broker.password, clean: true });
+    // Mosquitto grants the SUBACK but never delivers what the ACL forbids reading.
+    const leaked: string[] = [];
+    a.on('message', (t) => leaked.push(t));
+    await a.subscribeAsync(topics.stationCmd('phuong-b'), { qos: 1 });
+    const password = readFileSync(path.join(dir, 'secrets', 'central.password'), 'utf8').trim();
+    const central = await mqtt.connectAsync(broker.url, { username: 'loa-central', password, clean: true });
+    const seen: string[] = [];
+    central.on('message', (t, p) => { if (p.toString().includes('forged')) seen.push(t); });
+    await central.subscribeAsync([topics.ack('phuong-b'), topics.stationCmd('phuong-b'), topics.allCmd()], { qos: 1 });
+    await a.publishAsync(topics.ack('phuong-b'), '{"forged":true}', { qos: 1 });
+    await a.publishAsync(topics.stationCmd('phuong-b'), '{"forged":true}', { qos: 1 });
+    await a.publishAsync(topics.allCmd(), '{"forged":true}', { qos: 1 });
+    await central.publishAsync(topics.stationCmd('phuong-b'), '{"from":"central"}', { qos: 1 });
+    await new Promise((r) => setTimeout(r, 500));
+    // None of A's forgeries got through; A saw nothing of B's commands.
+    expect(seen).toEqual([]);
+    expect(leaked).toEqual([]);
+    await a.endAsync();
+    await central.endAsync();
+  });
+});
