@@ -162,7 +162,7 @@ export async function approveAlert(fleet: Fleet, draftPath: string, o: { key?: s
 export async function cancelAlert(
   fleet: Fleet,
   id: string,
-  o: { key?: string; cosign?: string; reason?: string; wait?: string; json?: boolean },
+  o: { key?: string; cosign?: string; reason?: string; wait?: string; json?: boolean; correctionAudio?: string },
 ): Promise<number> {
   const waitSec = intOption(o.wait, '--wait', 0, 86_400);
   const db = new CentralDb(fleet.database);
@@ -178,7 +178,8 @@ export async function cancelAlert(
       body: { broadcastId: id, ...(o.reason ? { reason: o.reason.slice(0, 500) } : {}) },
     });
     const correctionText = spoken('correction');
-    const media = await audioFromArgs(fleet, undefined, correctionText);
+    // A recorded correction, when the office has one, instead of synthesised speech.
+    const media = await audioFromArgs(fleet, o.correctionAudio, o.correctionAudio ? undefined : correctionText);
     const correction = issueCommand(fleet, db, {
       type: 'alert',
       key: o.key,

@@ -15,6 +15,12 @@ import { provisionStation } from './provision.js';
 import { diffSchedules, nextFireTimes, pushSchedules, showSchedules, validateSchedules } from './schedule-commands.js';
 import { showStations } from './stations-status.js';
 import { intOption } from './announce.js';
+import { control } from './control.js';
+
+// `loa stations --watch | head`: a closed pipe is the reader saying it has seen enough.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+});
 
 type Opts = Record<string, string | boolean | undefined>;
 
@@ -200,7 +206,19 @@ alertCmd
   .option('--reason <text>', t('opt.reason'))
   .option('--wait <seconds>', t('opt.wait'))
   .option('--json', t('opt.json'))
-  .action(run((id: string, o: Opts) => cancelAlert(fleet(), id, o as { key?: string; cosign?: string; reason?: string; wait?: string; json?: boolean })));
+  .option('--correction-audio <file>', t('opt.correctionAudio'))
+  .action(run((id: string, o: Opts) => cancelAlert(fleet(), id, o as { key?: string; cosign?: string; reason?: string; wait?: string; json?: boolean; correctionAudio?: string })));
+
+program
+  .command('control')
+  .description(t('cmd.control'))
+  .argument('<action>', t('arg.controlAction'))
+  .requiredOption('--to <targets>', t('opt.to'))
+  .option('--zone <zone>', t('opt.controlZone'))
+  .option('--volume <0-100>', t('opt.volume'))
+  .option('--key <name>', t('opt.key'))
+  .option('--json', t('opt.json'))
+  .action(run((action: string, o: Opts) => control(fleet(), action, o as { to: string; zone?: string; volume?: string; key?: string; json?: boolean })));
 
 // ---- collector and read commands ---------------------------------------------------------
 program

@@ -4,6 +4,7 @@ import { findFfmpeg, ffmpegVersion, runFfmpeg } from '../io/ffmpeg.js';
 import { connectBroker, waitConnected } from '../io/mqtt.js';
 import { createOutput } from './outputs/output.js';
 import { Topics, CentralState } from '../protocol/index.js';
+import { t } from '../io/i18n.js';
 
 interface Check { name: string; ok: boolean; detail: string }
 
@@ -47,7 +48,7 @@ export async function runDoctor(configPath: string, opts: { json: boolean }): Pr
     checks.push(...(await brokerChecks(config)));
   }
   if (opts.json) process.stdout.write(JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2) + '\n');
-  else for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}\n`);
+  else for (const c of checks) process.stdout.write(`${c.ok ? t('doctor.ok') : t('doctor.fail')}  ${c.name.padEnd(14)} ${c.detail}\n`);
   return checks.every((c) => c.ok) ? 0 : 1;
 }
 

@@ -6,16 +6,17 @@ import { clockFromEnv } from './clock.js';
 import { Station, SOFTWARE_VERSION } from './station.js';
 import { runDoctor } from './doctor.js';
 import { printAsRun } from './log-command.js';
+import { t } from '../io/i18n.js';
 
 const program = new Command('loa-station')
-  .description('Loa ward-box daemon: receives signed broadcasts over MQTT and plays them on the speaker zones')
+  .description(t('station.description'))
   .version(SOFTWARE_VERSION)
   .exitOverride();
 
 program
   .command('run', { isDefault: true })
-  .description('run the station daemon (the default)')
-  .requiredOption('-c, --config <file>', 'station config file (YAML)', process.env.LOA_STATION_CONFIG)
+  .description(t('station.run'))
+  .requiredOption('-c, --config <file>', t('station.opt.config'), process.env.LOA_STATION_CONFIG)
   .action(async (opts: { config: string }) => {
     const config = loadStationConfig(opts.config);
     const logger = pino({ level: config.log.level, base: { station: config.station.id } });
@@ -48,12 +49,12 @@ program
 
 program
   .command('log')
-  .description('show the as-run log: what played, where, planned vs actual, outcome')
-  .requiredOption('-c, --config <file>', 'station config file (YAML)', process.env.LOA_STATION_CONFIG)
-  .option('--from <date>', 'from this date/time (ISO)')
-  .option('--to <date>', 'up to this date/time (ISO)')
-  .option('-n, --limit <n>', 'at most this many rows', '50')
-  .option('--json', 'machine-readable output')
+  .description(t('station.log'))
+  .requiredOption('-c, --config <file>', t('station.opt.config'), process.env.LOA_STATION_CONFIG)
+  .option('--from <date>', t('station.opt.from'))
+  .option('--to <date>', t('station.opt.to'))
+  .option('-n, --limit <n>', t('station.opt.limit'), '50')
+  .option('--json', t('opt.json'))
   .action((opts: { config: string; from?: string; to?: string; limit: string; json?: boolean }) => {
     const config = loadStationConfig(opts.config);
     printAsRun(config, opts);
@@ -61,9 +62,9 @@ program
 
 program
   .command('doctor')
-  .description('check config, ffmpeg, outputs, disk, broker and clock')
-  .requiredOption('-c, --config <file>', 'station config file (YAML)', process.env.LOA_STATION_CONFIG)
-  .option('--json', 'machine-readable output')
+  .description(t('station.doctor'))
+  .requiredOption('-c, --config <file>', t('station.opt.config'), process.env.LOA_STATION_CONFIG)
+  .option('--json', t('opt.json'))
   .action(async (opts: { config: string; json?: boolean }) => {
     process.exitCode = await runDoctor(opts.config, { json: opts.json === true });
   });

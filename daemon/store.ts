@@ -201,7 +201,10 @@ export class StationStore {
   // ---- outbox -----------------------------------------------------------------------------
 
   nextAckSeq(): number {
-    const seq = Number(this.getMeta('ack_seq') ?? '0') + 1;
+    // A new database (a replaced or re-imaged box) starts its seqs at its creation time in µs,
+    // beyond anything the old database used, so the collector's (station, seq) dedupe can
+    // never mistake its acks for old ones and receipt them away.
+    const seq = Number(this.getMeta('ack_seq') ?? String(Date.now() * 1000)) + 1;
     this.setMeta('ack_seq', seq);
     return seq;
   }

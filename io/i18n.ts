@@ -59,6 +59,12 @@ const cli = {
   'opt.toDate': { en: 'end date or time (a date includes the whole day)', vi: 'ngày hoặc giờ kết thúc (ngày tính cả ngày)' },
   'opt.count': { en: 'how many fire times per station (default 5)', vi: 'số lần phát mỗi đài (mặc định 5)' },
   'opt.text': { en: 'Vietnamese text to speak (espeak-ng)', vi: 'văn bản tiếng Việt để đọc (espeak-ng)' },
+  'cmd.control': { en: 'operational command to stations: volume, stop, rebirth, resync', vi: 'lệnh vận hành tới các đài: volume, stop, rebirth, resync' },
+  'arg.controlAction': { en: 'volume | stop | rebirth | resync', vi: 'volume | stop | rebirth | resync' },
+  'opt.controlZone': { en: 'only this zone (volume)', vi: 'chỉ vùng loa này (volume)' },
+  'opt.correctionAudio': { en: 'recorded correction to air instead of synthesised speech', vi: 'bản ghi đính chính thay cho giọng đọc tổng hợp' },
+  'control.needVolume': { en: 'control volume needs --volume 0-100', vi: 'lệnh volume cần --volume 0-100' },
+  'control.action': { en: 'unknown control action {value}: expected volume, stop, rebirth or resync', vi: 'lệnh không hợp lệ {value}: cần volume, stop, rebirth hoặc resync' },
   'opt.to': { en: 'targets: station ids, group ids or all (comma-separated)', vi: 'đích: mã đài, mã cụm hoặc all (phân cách bằng dấu phẩy)' },
   'opt.at': { en: 'air at this time (HH:MM, YYYY-MM-DD HH:MM or ISO)', vi: 'phát lúc (HH:MM, YYYY-MM-DD HH:MM hoặc ISO)' },
   'opt.priority': { en: 'priority level', vi: 'mức ưu tiên' },
@@ -222,7 +228,27 @@ const cli = {
 } satisfies Record<string, Entry>;
 
 /** The daemon team adds its section here. */
-const daemon = {} satisfies Record<string, Entry>;
+const daemon = {
+  'station.description': { en: 'Loa ward-box daemon: receives signed broadcasts over MQTT and plays them on the speaker zones', vi: 'Dịch vụ đài Loa: nhận bản tin đã ký qua MQTT và phát ra các vùng loa' },
+  'station.run': { en: 'run the station daemon (the default)', vi: 'chạy dịch vụ đài (mặc định)' },
+  'station.log': { en: 'show the as-run log: what played, where, planned vs actual, outcome', vi: 'xem nhật ký phát sóng: đã phát gì, ở đâu, giờ dự kiến và thực tế, kết quả' },
+  'station.doctor': { en: 'check config, ffmpeg, outputs, disk, broker and clock', vi: 'kiểm tra cấu hình, ffmpeg, đầu ra loa, ổ đĩa, broker và đồng hồ' },
+  'station.opt.config': { en: 'station config file (YAML)', vi: 'tệp cấu hình đài (YAML)' },
+  'station.opt.from': { en: 'from this date/time (ISO)', vi: 'từ ngày/giờ (ISO)' },
+  'station.opt.to': { en: 'up to this date/time (ISO)', vi: 'đến ngày/giờ (ISO)' },
+  'station.opt.limit': { en: 'at most this many rows', vi: 'tối đa bấy nhiêu dòng' },
+  'log.col.planned': { en: 'planned (UTC)', vi: 'dự kiến (UTC)' },
+  'log.col.started': { en: 'started', vi: 'bắt đầu' },
+  'log.col.ended': { en: 'ended', vi: 'kết thúc' },
+  'log.col.zone': { en: 'zone', vi: 'vùng loa' },
+  'log.col.priority': { en: 'priority', vi: 'mức ưu tiên' },
+  'log.col.outcome': { en: 'outcome', vi: 'kết quả' },
+  'log.col.broadcast': { en: 'broadcast', vi: 'bản tin' },
+  'log.col.title': { en: 'title', vi: 'tiêu đề' },
+  'log.empty': { en: '(nothing has aired yet)', vi: '(chưa phát bản tin nào)' },
+  'doctor.ok': { en: 'ok  ', vi: 'tốt ' },
+  'doctor.fail': { en: 'FAIL', vi: 'LỖI' },
+} satisfies Record<string, Entry>;
 
 /** What residents hear: always Vietnamese, whatever the operator's locale. */
 const SPOKEN = {

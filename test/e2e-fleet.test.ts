@@ -79,6 +79,28 @@ describe('loa + loa-station end to end', () => {
     expect(rows.map((x) => [x.station, x.online])).toEqual(ids.map((id) => [id, true]));
   });
 
+  test('control volume reaches the station: its zone volume becomes 40; a bad action is a usage error', async () => {
+    const r = await loa('control', 'volume', '--to', 'phuong-a', '--volume', '40', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ action: 'volume', stations: ['phuong-a'] });
+    const telemetryVolume = async () => {
+      const topics = new Topics();
+      const password = readFileSync(path.join(dir, 'secrets', 'central.password'), 'utf8').trim();
+      const c = await mqtt.connectAsync(broker.url, { username: 'loa-central', password, clean: true });
+      try {
+        return await new Promise<number>((resolve) => {
+          c.on('message', (_t, p) => resolve(JSON.parse(p.toString()).zones[0].volume));
+          void c.subscribeAsync(topics.telemetry('phuong-a'), { qos: 0 });
+        });
+      } finally {
+        await c.endAsync();
+      }
+    };
+    for (let i = 0; i < 20 && (await telemetryVolume()) !== 40; i++);
+    expect(await telemetryVolume()).toBe(40);
+    expect((await loa('control', 'louder', '--to', 'phuong-a')).code).toBe(2);
+  });
+
   test('one station down: exit 3 and it is listed', async () => {
     await stations.get('xa-c')!.stop();
     const r = await loa('announce', path.join(dir, 'tone.wav'), '--to', 'all', '--wait', '15');
