@@ -3,8 +3,7 @@
 // user and password comes from the files the CLI wrote for this run.
 import { pbkdf2Sync } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import net from 'node:net';
-import { Aedes } from 'aedes';
+import { startEmbeddedBroker } from '../io/embedded-broker.js';
 
 export interface DemoBroker {
   port: number;
@@ -85,7 +84,7 @@ export async function startDemoBroker(files: { passwd: string; acl: string }): P
     return (acl().get(user) ?? []).some((r) => (r.access === 'readwrite' || r.access === want) && covers(r.pattern, topic));
   };
 
-  const broker = await Aedes.createBroker({
+  const embedded = await startEmbeddedBroker({
     authenticate(client, username, password, done) {
       const line = username ? passwd().get(username) : undefined;
       if (!username || !password || !line || !checkPasswordLine(line, password.toString('utf8'))) {
@@ -107,28 +106,10 @@ export async function startDemoBroker(files: { passwd: string; acl: string }): P
       done(null, null); // SUBACK 0x80, like mosquitto
     },
   });
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    broker.handle(socket);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  let stopped = false;
   return {
-    port,
-    url: `mqtt://127.0.0.1:${port}`,
+    port: embedded.port,
+    url: embedded.url,
     stats,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await new Promise<void>((resolve) => broker.close(() => resolve()));
-    },
+    stop: () => embedded.stop(),
   };
 }

@@ -12,21 +12,12 @@ import {
 } from '../protocol/index.js';
 import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
 import { cleanupTempDirs, tempDir } from './harness/tmp.js';
+import { runLoa, type Run } from './harness/cli.js';
 
 const LOA = resolve('dist/controller-cli/main.js');
 const T = new Topics('loa/v1');
 
-interface Run { code: number; stdout: string; stderr: string }
-function loa(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, [LOA, '--fleet', fleet, ...args], { env: { ...process.env, LANG: 'C', LC_ALL: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const loa = (args: string[], env: Record<string, string> = {}) => runLoa(fleet, args, env);
 
 function fleetYaml(url: string): string {
   return stringify({

@@ -1,27 +1,17 @@
 // `loa keys`, `loa broker config` and `loa provision`, run as real subprocesses against a real
 // mosquitto started from exactly the generated config.
-import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadStationConfig } from '../daemon/config.js';
 import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
 import { cleanupTempDirs, tempDir } from './harness/tmp.js';
+import { runLoa } from './harness/cli.js';
 
-const LOA = resolve('dist/controller-cli/main.js');
 
-function loa(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, [LOA, ...args], { env: { ...process.env, LANG: 'C', LC_ALL: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const loa = (args: string[], env: Record<string, string> = {}) => runLoa(undefined, args, env);
 
 function fleetYaml(url: string): string {
   return stringify({

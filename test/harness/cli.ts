@@ -7,9 +7,11 @@ export const LOA_BIN = path.join(ROOT, 'dist/controller-cli/main.js');
 
 export interface Run { code: number; stdout: string; stderr: string }
 
-export function runLoa(fleet: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+/** `fleet` undefined: the command line carries its own --fleet (or none). */
+export function runLoa(fleet: string | undefined, args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [LOA_BIN, '--fleet', fleet, ...args], { env: { ...process.env, LANG: 'C', LC_ALL: '', ...env } });
+    const fleetArgs = fleet === undefined ? [] : ['--fleet', fleet];
+    const child = spawn(process.execPath, [LOA_BIN, ...fleetArgs, ...args], { env: { ...process.env, LANG: 'C', LC_ALL: '', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
