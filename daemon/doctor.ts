@@ -1,4 +1,5 @@
-import { statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ConfigError, loadStationConfig, type StationConfig } from './config.js';
 import { findFfmpeg, ffmpegVersion, runFfmpeg } from '../io/ffmpeg.js';
 import { connectBroker, waitConnected } from '../io/mqtt.js';
@@ -38,10 +39,14 @@ export async function runDoctor(configPath: string, opts: { json: boolean }): Pr
       await out.close();
     }
     try {
-      const s = statfsSync(config.dataDir);
+      // A new box has no data dir yet: measure the filesystem it will be created on.
+      let probe = config.dataDir;
+      while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+      const s = statfsSync(probe);
       const free = Number(s.bavail) * Number(s.bsize);
       const need = config.cache.quotaMB * 1024 * 1024 * 0.2;
-      checks.push({ name: 'disk', ok: free > need, detail: `${(free / 1e9).toFixed(1)} GB free in ${config.dataDir}` });
+      const note = probe === config.dataDir ? '' : ` (${config.dataDir} will be created)`;
+      checks.push({ name: 'disk', ok: free > need, detail: `${(free / 1e9).toFixed(1)} GB free in ${probe}${note}` });
     } catch (e) {
       checks.push({ name: 'disk', ok: false, detail: `${config.dataDir}: ${(e as Error).message}` });
     }
