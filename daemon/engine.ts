@@ -316,7 +316,8 @@ export class Engine {
     const now = this.o.clock.now();
     const airing: Airing = { job, startedAt: now, handles: new Map() };
     this.airing.set(job.key, airing);
-    this.o.store.setJobState(job.key, 'playing');
+    // No database write before the first frame: an fsync here would delay air time. The job
+    // becomes 'playing' with its `started` ack; a crash before that leaves it pending (requeued).
     void this.run(airing).catch((e) => {
       this.o.log('error', 'airing failed', { key: job.key, err: (e as Error).stack });
       this.finish(airing, [{ outcome: 'failed', framesWritten: 0, durationMs: 0, reason: (e as Error).message }]);
@@ -391,7 +392,10 @@ export class Engine {
     // Outputs report performance-derived wall time; acks use the station clock.
     a.firstFrameAt = this.o.clock.now() - Math.max(0, Date.now() - t);
     this.o.onFirstFrame?.(a.job.key, t);
-    this.o.store.tx(() => this.ack(a.job, 'started', { startedAt: a.firstFrameAt, sha256: a.sha256, url: a.url }));
+    this.o.store.tx(() => {
+      this.o.store.setJobState(a.job.key, 'playing');
+      this.ack(a.job, 'started', { startedAt: a.firstFrameAt, sha256: a.sha256, url: a.url });
+    });
   }
 
   private finish(a: Airing, results: PlaybackResult[], zoneIds: string[] = a.job.zones): void {

@@ -36,6 +36,8 @@ export class StationSession {
   private inFlight = new Set<number>();
   private mediaWaiters = new Map<string, { resolve: (b: Buffer) => void; reject: (e: Error) => void }[]>();
   private flushScheduled = false;
+  /** PUBACKed seqs, written in one transaction per tick instead of one fsync each. */
+  private acked: number[] = [];
   private stopped = false;
   connectedAt: number | undefined;
 
@@ -175,11 +177,19 @@ export class StationSession {
           this.inFlight.delete(row.seq);
           return;
         }
-        if (!store.db.open) return;
-        if (collector) store.markSent(row.seq);
-        else store.dropOutbox([row.seq]);
+        this.acked.push(row.seq);
+        if (this.acked.length === 1) setImmediate(() => this.recordAcked());
       });
     }
+  }
+
+  private recordAcked(): void {
+    const seqs = this.acked;
+    this.acked = [];
+    const { store, collector } = this.opts;
+    if (!store.db.open || seqs.length === 0) return;
+    if (collector) store.markSent(seqs);
+    else store.dropOutbox(seqs);
   }
 
   /** Fetch a retained clip from media/<sha256>, verified. */
@@ -233,6 +243,7 @@ export class StationSession {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.recordAcked();
     const c = this.client;
     if (!c) return;
     for (const [, list] of this.mediaWaiters) for (const w of list) w.reject(new Error('station stopping'));

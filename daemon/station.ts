@@ -133,6 +133,10 @@ export class Station {
       fire: (occ, version) => this.fireOccurrence(occ, version),
       missed: (occ, version, lateMs) => this.missOccurrence(occ, version, lateMs),
       error: (e) => logErr('error', 'scheduler tick failed', { err: e.stack }),
+      clockStepped: (deltaMs) => {
+        log('warn', 'wall clock stepped', { deltaMs: Math.round(deltaMs) });
+        this.engine.poke();
+      },
     });
     const keys = trustedKeys(config);
     this.inbound = new Inbound({

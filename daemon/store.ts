@@ -223,8 +223,9 @@ export class StationStore {
     return (this.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
   }
 
-  markSent(seq: number): void {
-    this.db.prepare('UPDATE outbox SET sent = 1 WHERE seq = ?').run(seq);
+  markSent(seqs: readonly number[]): void {
+    const upd = this.db.prepare('UPDATE outbox SET sent = 1 WHERE seq = ?');
+    this.tx(() => seqs.forEach((s) => upd.run(s)));
   }
 
   dropOutbox(seqs: readonly number[]): number {

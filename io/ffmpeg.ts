@@ -1,5 +1,6 @@
 // The one module that starts ffmpeg. Always an argument array via spawn, never a shell:
 // file names and URLs come from the network and must not be interpreted.
+import { setPriority } from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -217,6 +218,8 @@ export interface RunFfmpegOptions {
   ffmpegPath?: string;
   /** stdout beyond this is an error (default 256 MiB) — guards against runaway pipes. */
   maxStdoutBytes?: number;
+  /** Unix niceness (0..19) for background work that must not slow what is on air. */
+  niceness?: number;
 }
 
 export interface FfmpegResult {
@@ -236,6 +239,13 @@ export function runFfmpeg(args: string[], opts: RunFfmpegOptions = {}): Promise<
     signal: opts.signal,
     timeoutMs: opts.timeoutMs,
   });
+  if (opts.niceness !== undefined && handle.pid !== undefined) {
+    try {
+      setPriority(handle.pid, opts.niceness);
+    } catch {
+      /* not permitted here: run at normal priority */
+    }
+  }
   const maxStdout = opts.maxStdoutBytes ?? 256 * 1024 * 1024;
   const out: Buffer[] = [];
   let outBytes = 0;

@@ -51,6 +51,9 @@ export function brokerClientOptions(opts: BrokerOptions): IClientOptions {
     // A refused CONNACK (bad password) must not hot-loop; mqtt.js still retries every period.
     reconnectOnConnackError: true,
     resubscribe: true,
+    // mqtt-packet's write cache pre-allocates 65,536 Buffers (~6 MiB of heap); a ward box
+    // publishes a few messages a minute and needs none of it.
+    writeCache: false,
   };
   if (opts.username !== undefined) options.username = opts.username;
   if (opts.password !== undefined) options.password = opts.password;

@@ -7,7 +7,10 @@ import { mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { isSha256 } from '../../protocol/index.js';
 import { readWavInfo } from '../outputs/wav.js';
-import { MediaError as PrepareError, prepareAudio } from './prepare.js';
+import { MediaError as PrepareError, prepareAudio, probeAudio } from './prepare.js';
+
+/** The longest clip a station will prepare: the protocol's bound on any airing. */
+export const MAX_CLIP_MS = 4 * 3600_000;
 
 export type MediaErrorCode = 'sha_mismatch' | 'too_large' | 'fetch_failed' | 'transcode_failed' | 'quota';
 
@@ -210,12 +213,26 @@ export class MediaCache {
     let result;
     try {
       await writeFile(original, bytes, { mode: 0o640 });
+      // Refuse what cannot fit before spending minutes of CPU on it (hostile "hours long" clips).
+      const probe = await probeAudio(original, { ffmpegPath: this.ffmpegPath });
+      const preparedBytes = (probe.durationMs / 1000) * 48_000 * 2;
+      if (probe.durationMs > MAX_CLIP_MS || preparedBytes > this.quotaBytes) {
+        throw new MediaError(
+          'quota',
+          `media ${short(sha256)}: ${Math.round(probe.durationMs / 1000)} s of audio is longer than ${Math.round(MAX_CLIP_MS / 1000)} s or would not fit the cache quota of ${this.quotaBytes} bytes`,
+        );
+      }
       result = await prepareAudio(original, out, {
+        // A long clip takes proportionally long; the floor covers start-up on a slow box.
+        timeoutMs: 120_000 + probe.durationMs,
         targetLufs: this.loudness.targetLufs,
         truePeakDb: this.loudness.truePeakDb,
         ffmpegPath: this.ffmpegPath,
+        // Normalising for later must never take CPU from a decoder feeding a speaker now.
+        niceness: 10,
       });
     } catch (e) {
+      if (e instanceof MediaError) throw e;
       throw this.transcodeError(sha256, original, e);
     } finally {
       await unlink(original).catch(() => {});
@@ -253,7 +270,10 @@ export class MediaCache {
     } catch (e) {
       this.log('media cache: pinned callback failed, keeping the last pinned set', { error: (e as Error).message });
     }
-    this.evictWith(new Set([...owner, ...this.ingestedSinceEvict, ...this.inflight.keys()]));
+    // With a live pinned list, it alone (plus this clip) says what must stay; without one,
+    // everything ingested since the last explicit evict() is presumed wanted.
+    const keep = this.pinnedFn ? [...owner, sha256] : [...owner, ...this.ingestedSinceEvict];
+    this.evictWith(new Set([...keep, ...this.inflight.keys()]));
     return this.toPrepared(sha256, entry);
   }
 

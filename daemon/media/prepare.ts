@@ -13,6 +13,7 @@ export type MediaErrorCode =
   | 'no-audio' // parsed, but has no audio stream
   | 'silent' // decodes to (near) silence: nothing to normalise
   | 'timeout'
+  | 'truncated' // decodes, but ffmpeg says data is missing: a cut-off clip must not air as if whole
   | 'failed'; // any other ffmpeg failure
 
 /** A media input could not be prepared. `ffmpegReason` is ffmpeg's own explanation, when it ran. */
@@ -37,6 +38,8 @@ export interface PrepareOptions {
   timeoutMs?: number;
   ffmpegPath?: string;
   signal?: AbortSignal;
+  /** Run ffmpeg at this Unix niceness (the station's cache fills in the background). */
+  niceness?: number;
 }
 
 export interface PrepareResult {
@@ -99,6 +102,8 @@ export function parseLoudnormJson(stderr: string): LoudnormStats {
 }
 
 const COMMON = ['-hide_banner', '-nostdin', '-nostats'];
+/** What ffmpeg says (at its default log level) while decoding a clip that was cut short. */
+const TRUNCATED = /filesize and duration do not match|Packet corrupt/i;
 // No encoder tags, so the same input yields the same bytes (the cache is content-addressed).
 const BITEXACT = ['-map_metadata', '-1', '-fflags', '+bitexact', '-flags:a', '+bitexact'];
 // Resample and downmix first so every measurement is of what will actually go on air.
@@ -217,7 +222,7 @@ function loudnormArgs(target: { I: number; TP: number; LRA: number }): string {
  */
 export async function prepareAudio(inputPath: string, outputPath: string, opts: PrepareOptions = {}): Promise<PrepareResult> {
   const target = { I: opts.targetLufs ?? -16, TP: opts.truePeakDb ?? -1.5, LRA: opts.lra ?? 11 };
-  const run = { timeoutMs: opts.timeoutMs ?? 120_000, ffmpegPath: opts.ffmpegPath, signal: opts.signal };
+  const run = { timeoutMs: opts.timeoutMs ?? 120_000, ffmpegPath: opts.ffmpegPath, signal: opts.signal, niceness: opts.niceness };
   const size = await checkInputFile(inputPath);
   let passes = 0;
 
@@ -227,6 +232,11 @@ export async function prepareAudio(inputPath: string, outputPath: string, opts: 
       [...COMMON, '-i', inputPath, '-map', '0:a:0', '-af', `${chain},${loudnormArgs(target)}:print_format=json`, '-f', 'null', '-'],
       run,
     );
+    const cut = TRUNCATED.exec(stderr);
+    if (cut) {
+      const line = stderr.split('\n').find((l) => TRUNCATED.test(l))?.trim() ?? cut[0];
+      throw new MediaError('truncated', `measure loudness: ${inputPath} is truncated: ${line}`, inputPath, line);
+    }
     return parseLoudnormJson(stderr);
   };
 
