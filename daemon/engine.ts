@@ -1,5 +1,5 @@
 import type { Priority } from '../protocol/index.js';
-import { decide, localMinutesOf, nextWakeAt, type Decision, type Job, type Playing, type QuietWindow } from './playback/decide.js';
+import { decide, localMinutesOf, nextWakeAt, type Decision, type DecideInput, type Job, type Playing, type QuietWindow } from './playback/decide.js';
 import type { PcmSource, PlaybackHandle, PlaybackResult, ZoneOutput } from './outputs/output.js';
 import type { Clock } from './clock.js';
 import type { AckOutbox } from './outbox.js';
@@ -216,12 +216,17 @@ export class Engine {
     }
     this.evaluating = true;
     try {
-      do {
+      let input = this.input();
+      // Decide until nothing changes; then arm the timer from that same snapshot. Reading the
+      // clock twice (once to decide, once to arm) lost a start that fell between the two reads.
+      for (let round = 0; round < 100; round++) {
         this.again = false;
-        const input = this.input();
-        for (const d of decide(input)) this.apply(d);
-      } while (this.again);
-      this.arm();
+        const decisions = decide(input);
+        for (const d of decisions) this.apply(d);
+        if (decisions.length === 0 && !this.again) break;
+        input = this.input();
+      }
+      this.arm(input);
     } catch (e) {
       this.o.log('error', 'playback decision failed', { err: (e as Error).stack });
     } finally {
@@ -229,7 +234,7 @@ export class Engine {
     }
   }
 
-  private input() {
+  private input(): DecideInput {
     const now = this.o.clock.now();
     const queue: Job[] = [...this.queue.values()].map((j) => ({
       key: j.key,
@@ -251,11 +256,11 @@ export class Engine {
     return { now, queue, playing, quietHours: this.o.quietHours, localMinutes: localMinutesOf(now, this.o.timezone), stopped: this.stopped };
   }
 
-  private arm(): void {
+  private arm(input: DecideInput): void {
     if (this.timer) clearTimeout(this.timer);
-    const wake = nextWakeAt(this.input());
+    const wake = nextWakeAt(input);
     if (wake === undefined) return;
-    const delay = Math.max(0, Math.min(wake - this.o.clock.now(), 30_000));
+    const delay = Math.max(0, Math.min(wake - input.now, 30_000));
     this.timer = setTimeout(() => this.evaluate(), delay);
   }
 
