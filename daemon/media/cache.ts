@@ -9,6 +9,9 @@ import { isSha256 } from '../../protocol/index.js';
 import { readWavInfo } from '../outputs/wav.js';
 import { MediaError as PrepareError, prepareAudio, probeAudio } from './prepare.js';
 
+/** Normalising for later must never take CPU from a decoder feeding a speaker now. */
+const BACKGROUND_NICENESS = 19;
+
 /** The longest clip a station will prepare: the protocol's bound on any airing. */
 export const MAX_CLIP_MS = 4 * 3600_000;
 
@@ -214,7 +217,7 @@ export class MediaCache {
     try {
       await writeFile(original, bytes, { mode: 0o640 });
       // Refuse what cannot fit before spending minutes of CPU on it (hostile "hours long" clips).
-      const probe = await probeAudio(original, { ffmpegPath: this.ffmpegPath });
+      const probe = await probeAudio(original, { ffmpegPath: this.ffmpegPath, niceness: BACKGROUND_NICENESS });
       const preparedBytes = (probe.durationMs / 1000) * 48_000 * 2;
       if (probe.durationMs > MAX_CLIP_MS || preparedBytes > this.quotaBytes) {
         throw new MediaError(
@@ -228,8 +231,7 @@ export class MediaCache {
         targetLufs: this.loudness.targetLufs,
         truePeakDb: this.loudness.truePeakDb,
         ffmpegPath: this.ffmpegPath,
-        // Normalising for later must never take CPU from a decoder feeding a speaker now.
-        niceness: 10,
+        niceness: BACKGROUND_NICENESS,
       });
     } catch (e) {
       if (e instanceof MediaError) throw e;

@@ -159,7 +159,7 @@ const CHANNEL_WORDS: Record<string, number> = { mono: 1, stereo: 2, '2.1': 3, qu
  * Duration comes from the "Duration:" header line; when that is N/A (raw streams) the file
  * is decoded once and the final timestamp is used.
  */
-export async function probeAudio(input: string, opts: { timeoutMs?: number; ffmpegPath?: string } = {}): Promise<ProbeResult> {
+export async function probeAudio(input: string, opts: { timeoutMs?: number; ffmpegPath?: string; niceness?: number } = {}): Promise<ProbeResult> {
   const size = await checkInputFile(input);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   let stderr: string;
@@ -168,6 +168,7 @@ export async function probeAudio(input: string, opts: { timeoutMs?: number; ffmp
     ({ stderr } = await runFfmpeg([...COMMON, '-i', input, '-map', '0:a:0', '-t', '0', '-f', 'null', '-'], {
       timeoutMs,
       ffmpegPath: opts.ffmpegPath,
+      niceness: opts.niceness,
     }));
   } catch (e) {
     const err = classify(e, input, 'probe');
