@@ -270,10 +270,13 @@ export class Engine {
         const job = this.queue.get(d.key);
         if (!job) return;
         this.queue.delete(d.key);
+        // A scheduled item's max delay is the station's grace window: say so in its words, the
+        // same reason the scheduler gives an occurrence it finds already too late.
+        const reason = job.commandType === 'schedule' && d.reason === 'max_delay' ? 'grace_exceeded' : d.reason;
         this.o.store.tx(() => {
           this.o.store.setJobState(job.key, 'missed');
-          this.ack(job, 'missed', { reason: d.reason });
-          this.asRun(job, job.zones, { outcome: 'missed', reason: d.reason });
+          this.ack(job, 'missed', { reason });
+          this.asRun(job, job.zones, { outcome: 'missed', reason });
         });
         return;
       }
