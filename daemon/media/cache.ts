@@ -220,9 +220,12 @@ export class MediaCache {
       const probe = await probeAudio(original, { ffmpegPath: this.ffmpegPath, niceness: BACKGROUND_NICENESS });
       const preparedBytes = (probe.durationMs / 1000) * 48_000 * 2;
       if (probe.durationMs > MAX_CLIP_MS || preparedBytes > this.quotaBytes) {
+        const seconds = Math.round(probe.durationMs / 1000);
         throw new MediaError(
           'quota',
-          `media ${short(sha256)}: ${Math.round(probe.durationMs / 1000)} s of audio is longer than ${Math.round(MAX_CLIP_MS / 1000)} s or would not fit the cache quota of ${this.quotaBytes} bytes`,
+          probe.durationMs > MAX_CLIP_MS
+            ? `media ${short(sha256)}: ${seconds} s of audio is longer than the ${Math.round(MAX_CLIP_MS / 1000)} s limit`
+            : `media ${short(sha256)}: ${seconds} s of audio needs ${Math.round(preparedBytes / 1e6)} MB prepared, more than the cache quota of ${Math.round(this.quotaBytes / 1e6)} MB`,
         );
       }
       result = await prepareAudio(original, out, {
