@@ -1,12 +1,10 @@
-import { once } from 'node:events';
-import { createReadStream, existsSync, readdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runFfmpeg, spawnFfmpeg } from '../io/ffmpeg.js';
 import { MediaError, decodeStreamArgs, prepareAudio, probeAudio } from '../daemon/media/prepare.js';
+import { serveFile } from './harness/http.js';
 import { fixture, measureLoudness, wavInfo } from './harness/audio.js';
 import { tempDir } from './harness/tmp.js';
 
@@ -183,14 +181,9 @@ describe('decodeStreamArgs', () => {
   });
 
   it('decodes an http stream to raw 48 kHz mono PCM for the requested duration', async () => {
-    const server = http.createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'audio/mpeg' });
-      createReadStream(fixture('music-10s.mp3')).pipe(res);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const server = await serveFile(fixture('music-10s.mp3'));
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/live.mp3`;
+      const url = server.url;
       const p = spawnFfmpeg(decodeStreamArgs(url, 2));
       let bytes = 0;
       p.stdout.on('data', (b: Buffer) => (bytes += b.length));
@@ -198,7 +191,6 @@ describe('decodeStreamArgs', () => {
       expect(exit.error).toBeUndefined();
       expect(Math.abs(bytes - 2 * 96_000)).toBeLessThan(96_000 * 0.02);
     } finally {
-      server.closeAllConnections();
       server.close();
     }
   });

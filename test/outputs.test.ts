@@ -1,7 +1,4 @@
-import { once } from 'node:events';
-import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
@@ -10,6 +7,7 @@ import { runFfmpeg, spawnFfmpeg } from '../io/ffmpeg.js';
 import { decodeStreamArgs, probeAudio } from '../daemon/media/prepare.js';
 import { createOutput, volumeToDb, type PlaybackResult } from '../daemon/outputs/output.js';
 import { wavHeader } from '../daemon/outputs/wav.js';
+import { serveFile } from './harness/http.js';
 import { fixture, meanVolumeDb, volumeStats, wavInfo } from './harness/audio.js';
 import { tempDir } from './harness/tmp.js';
 
@@ -266,14 +264,9 @@ describe.concurrent('pcm-stream sources', () => {
   });
 
   it('relays an http stream decoded by ffmpeg (live relay path)', async () => {
-    const server = http.createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'audio/mpeg' });
-      createReadStream(fixture('music-10s.mp3')).pipe(res);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const server = await serveFile(fixture('music-10s.mp3'));
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/live.mp3`;
+      const url = server.url;
       const decoder = spawnFfmpeg(decodeStreamArgs(url, 1));
       const out = createOutput({ type: 'file', dir: tempDir() });
       const r = await out.play({ sources: [{ kind: 'pcm-stream', stream: decoder.stdout, maxDurationMs: 5_000 }], volume: 100, label: 'relay' }).done;
@@ -282,7 +275,6 @@ describe.concurrent('pcm-stream sources', () => {
       expect(await meanVolumeDb(r.file!)).toBeGreaterThan(-40); // real audio, not silence
       await decoder.exited;
     } finally {
-      server.closeAllConnections();
       server.close();
     }
   });

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
 import { startAedes, type AedesBroker } from './harness/aedes.js';
 import { fixture } from './harness/audio.js';
-import { tempDir } from './harness/tmp.js';
-import { TestController, listWavs, makeKey, startStation, writeStationConfig, type StationProcess } from './harness/station.js';
+import { TestController, listWavs, makeKey, type StationProcess } from './harness/station.js';
+import { launchStation } from './harness/station-fixture.js';
 
 // The embedded broker (what `npm run demo` uses) carries the same protocol.
 describe('loa-station over the embedded Aedes broker', () => {
@@ -15,9 +15,7 @@ describe('loa-station over the embedded Aedes broker', () => {
 
   beforeAll(async () => {
     broker = await startAedes();
-    dir = tempDir('loa-aedes-');
-    station = startStation(writeStationConfig({ id: 'tan-hiep', dir, brokerUrl: broker.url, keys: [key], groups: ['tan-hiep'] }));
-    await station.waitForLog(/"msg":"subscribed"/);
+    ({ dir, station } = await launchStation({ id: 'tan-hiep', brokerUrl: broker.url, keys: [key], groups: ['tan-hiep'] }));
     ctl = await TestController.connect(broker.url);
   });
   afterAll(async () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
 import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
 import { fixture, measureLoudness, volumeStats, wavInfo } from './harness/audio.js';
-import { tempDir } from './harness/tmp.js';
-import { TestController, listWavs, makeKey, startStation, writeStationConfig, type StationProcess } from './harness/station.js';
+import { TestController, listWavs, makeKey, type StationProcess } from './harness/station.js';
+import { launchStation } from './harness/station-fixture.js';
 
 // One real mosquitto, one real loa-station with two `file` zones, real ffmpeg.
 describe('loa-station plays a signed announcement', () => {
@@ -15,10 +15,7 @@ describe('loa-station plays a signed announcement', () => {
 
   beforeAll(async () => {
     broker = await startMosquitto();
-    dir = tempDir('loa-announce-');
-    const config = writeStationConfig({ id: 'minh-an', dir, brokerUrl: broker.url, keys: [ward], zones: ['market', 'school'] });
-    station = startStation(config);
-    await station.waitForLog(/"msg":"subscribed"/);
+    ({ dir, station } = await launchStation({ id: 'minh-an', brokerUrl: broker.url, keys: [ward], zones: ['market', 'school'] }));
     ctl = await TestController.connect(broker.url);
   });
 

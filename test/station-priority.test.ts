@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
 import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
 import { fixture, wavInfo } from './harness/audio.js';
-import { tempDir } from './harness/tmp.js';
-import { TestController, listWavs, makeKey, startStation, writeStationConfig, type StationProcess } from './harness/station.js';
+import { TestController, listWavs, makeKey, type StationProcess } from './harness/station.js';
+import { launchStation } from './harness/station-fixture.js';
 
 describe('priorities on a real station', () => {
   let broker: MosquittoBroker;
@@ -23,11 +23,9 @@ describe('priorities on a real station', () => {
     await broker?.stop();
   });
 
-  async function station(id: string, extra: Partial<Parameters<typeof writeStationConfig>[0]> = {}) {
-    const dir = tempDir(`loa-${id}-`);
-    const s = startStation(writeStationConfig({ id, dir, brokerUrl: broker.url, keys: [ward, official, deputy], ...extra }));
+  async function station(id: string, extra: Partial<Parameters<typeof launchStation>[0]> = {}) {
+    const { dir, station: s } = await launchStation({ id, brokerUrl: broker.url, keys: [ward, official, deputy], ...extra });
     stations.push(s);
-    await s.waitForLog(/"msg":"subscribed"/);
     return { dir, s };
   }
 
@@ -101,12 +99,10 @@ describe('emergency with a cached chime pre-roll', () => {
 
   beforeAll(async () => {
     broker = await startMosquitto();
-    dir = tempDir('loa-chime-');
-    station = startStation(writeStationConfig({
-      id: 'thanh-ha', dir, brokerUrl: broker.url, keys: [official, ward], alertQuorum: 1,
+    ({ dir, station } = await launchStation({
+      id: 'thanh-ha', brokerUrl: broker.url, keys: [official, ward], alertQuorum: 1,
       chimes: { emergency: fixture('chime-emergency.wav') },
     }));
-    await station.waitForLog(/"msg":"subscribed"/);
     ctl = await TestController.connect(broker.url);
   });
   afterAll(async () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
 import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
 import { fixture } from './harness/audio.js';
-import { tempDir } from './harness/tmp.js';
-import { TestController, listWavs, makeKey, startStation, writeStationConfig, type StationProcess } from './harness/station.js';
+import { TestController, listWavs, makeKey, type StationProcess } from './harness/station.js';
+import { launchStation } from './harness/station-fixture.js';
 import type { SignedEnvelope } from '../protocol/index.js';
 
 // Every bad command is rejected with its reason, nothing plays, and the daemon stays up.
@@ -21,9 +21,7 @@ describe('a station rejects what it must not play', () => {
 
   beforeAll(async () => {
     broker = await startMosquitto();
-    dir = tempDir('loa-reject-');
-    station = startStation(writeStationConfig({ id: 'tan-an', dir, brokerUrl: broker.url, keys: [ward, official, deputy] }));
-    await station.waitForLog(/"msg":"subscribed"/);
+    ({ dir, station } = await launchStation({ id: 'tan-an', brokerUrl: broker.url, keys: [ward, official, deputy] }));
     ctl = await TestController.connect(broker.url);
     media = await ctl.publishMedia(fixture('tone-3s.wav'));
   });

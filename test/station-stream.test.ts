@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
 import { fixture, wavInfo } from './harness/audio.js';
-import { tempDir } from './harness/tmp.js';
-import { TestController, listWavs, makeKey, startStation, writeStationConfig, type StationProcess } from './harness/station.js';
+import { TestController, listWavs, makeKey, type StationProcess } from './harness/station.js';
+import { launchStation } from './harness/station-fixture.js';
 
 // Live relay of the national radio: the first URL is down, the second serves audio.
 describe('live relay (stream) with URL fallback', () => {
@@ -32,9 +32,7 @@ describe('live relay (stream) with URL fallback', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     broker = await startMosquitto();
-    dir = tempDir('loa-stream-');
-    station = startStation(writeStationConfig({ id: 'cam-chau', dir, brokerUrl: broker.url, keys: [key] }));
-    await station.waitForLog(/"msg":"subscribed"/);
+    ({ dir, station } = await launchStation({ id: 'cam-chau', brokerUrl: broker.url, keys: [key] }));
     ctl = await TestController.connect(broker.url);
   });
   afterAll(async () => {
