@@ -65,7 +65,7 @@ export class StationAudio implements AudioResolver {
   prefetch(audio: AudioRef): void {
     if (audio.kind !== 'media') return;
     const sha = audio.sha256;
-    if (this.o.cache.preparedPath(sha)) {
+    if (this.o.cache.has(sha)) {
       this.state.set(sha, { kind: 'ready' });
       return;
     }
@@ -149,15 +149,20 @@ export class StationAudio implements AudioResolver {
   ready(job: JobRow): boolean {
     const audio = job.spec.audio;
     if (audio.kind === 'stream') return true;
-    if (this.o.cache.preparedPath(audio.sha256)) return true;
+    if (this.o.cache.has(audio.sha256)) return true;
     if (job.priority !== 'emergency') return false;
     if (this.mediaFailure(audio.sha256)) return false;
     // An emergency goes on air with its cached chime at once; the clip follows when it lands.
-    return existsSync(this.rawPath(audio.sha256)) || this.chimeFor(job) !== undefined;
+    const chime = this.chimeSha(job);
+    return existsSync(this.rawPath(audio.sha256)) || (chime !== undefined && this.o.cache.has(chime));
+  }
+
+  private chimeSha(job: JobRow): string | undefined {
+    return job.spec.chime || job.priority === 'emergency' ? this.chimePaths.get(job.priority) : undefined;
   }
 
   private chimeFor(job: JobRow): string | undefined {
-    const sha = job.spec.chime || job.priority === 'emergency' ? this.chimePaths.get(job.priority) : undefined;
+    const sha = this.chimeSha(job);
     return sha ? this.o.cache.preparedPath(sha) : undefined;
   }
 

@@ -150,6 +150,11 @@ export class MediaCache {
     return path.join(this.dir, `${sha}.${this.profile}.wav`);
   }
 
+  /** Whether a prepared WAV is cached; no disk access, for the playback decision's hot path. */
+  has(sha256: string): boolean {
+    return this.entries.has(sha256);
+  }
+
   /** Path of the prepared WAV if cached. Marks it recently used (LRU is by mtime). */
   preparedPath(sha256: string): string | undefined {
     return this.lookup(sha256)?.path;
