@@ -15,6 +15,7 @@ const PER = Number(perStation);
 const DUPS = Number(dups);
 const wall = () => performance.timeOrigin + performance.now();
 const topics = new Topics();
+const BENCH_DB = 'b0b0b0b0b0b0b0b0';
 
 
 // Build every payload up front so publishing measures the pipeline, not JSON.stringify.
@@ -26,8 +27,9 @@ for (let seq = 1; seq <= PER; seq++) {
     const ack: Ack = {
       v: 1,
       type: 'ack',
-      id: `${station}:${seq}`,
+      id: `${station}:${BENCH_DB}:${seq}`,
       station,
+      db: BENCH_DB,
       seq,
       epoch: 1,
       state: seq % 2 ? 'started' : 'completed',

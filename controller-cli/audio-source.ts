@@ -1,10 +1,9 @@
-import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { t } from '../io/i18n.js';
 import { UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
 import { storeMedia, type MediaFile } from './media.js';
-import { concatAudio, DEFAULT_VOICE, synthesise } from './speech.js';
+import { DEFAULT_VOICE, synthesise } from './speech.js';
 
 export const mediaStoreDir = (fleet: Fleet) => join(fleet.centralDir, 'media');
 export const speechCacheDir = (fleet: Fleet) => join(fleet.centralDir, 'speech');
@@ -18,17 +17,4 @@ export async function audioFromArgs(fleet: Fleet, audio: string | undefined, tex
     return storeMedia(mediaStoreDir(fleet), wav, { text, voice });
   }
   return storeMedia(mediaStoreDir(fleet), resolve(audio!));
-}
-
-/** A spoken preamble (catalogue text) joined before the body: used for test alerts and corrections. */
-export async function withSpokenPreamble(fleet: Fleet, preamble: string, body: MediaFile, bodyText?: string): Promise<MediaFile> {
-  const pre = await synthesise(speechCacheDir(fleet), preamble, DEFAULT_VOICE);
-  const out = join(speechCacheDir(fleet), `preamble-${body.ref.sha256}-${Date.now()}.wav`);
-  await concatAudio([pre, body.path], out);
-  const tts = bodyText !== undefined ? { text: `${preamble} ${bodyText}`.slice(0, 5000), voice: DEFAULT_VOICE } : undefined;
-  try {
-    return storeMedia(mediaStoreDir(fleet), out, tts);
-  } finally {
-    rmSync(out, { force: true });
-  }
 }

@@ -20,6 +20,8 @@ export interface SendOptions {
   title?: string;
   priority: string;
   test?: boolean;
+  /** Print nothing (one of several sends whose JSON result is printed by the last). */
+  quiet?: boolean;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function sendBroadcast(fleet: Fleet, db: CentralDb, envelope: Signe
   const { stations, topics } = planTopics(fleet, envelope.target);
   const client = existing ?? (await connectCentral(fleet));
   try {
-    for (const sha of new Set(opts.media)) await publishMedia(client, fleet.topics, mediaStoreDir(fleet), sha);
+    for (const sha of new Set(opts.media)) await publishMedia(client, fleet.topics, mediaStoreDir(fleet), sha, db);
     let watch: DeliveryWatch | undefined;
     if (opts.waitSec !== undefined && opts.waitSec > 0) {
       watch = new DeliveryWatch(client, fleet.topics, envelope.id, stations);
@@ -51,11 +53,16 @@ export async function sendBroadcast(fleet: Fleet, db: CentralDb, envelope: Signe
       stations: JSON.stringify(stations),
       envelope: JSON.stringify(envelope),
     });
+    // One JSON shape with or without --wait: `delivery` is null when nothing was waited for.
     const summary = { id: envelope.id, type: envelope.type, stations, topics, signatures: envelope.sigs.map((s) => s.key) };
-    if (opts.json && !watch) printJson(summary);
-    else if (!opts.json) process.stdout.write(t('send.sent', { type: envelope.type, id: envelope.id, count: stations.length, topics: topics.join(' ') }) + '\n');
-    if (!watch) return 0;
-    return await followDelivery(watch, opts.waitSec!, opts.json === true);
+    if (!opts.json && !opts.quiet) process.stdout.write(t('send.sent', { type: envelope.type, id: envelope.id, count: stations.length, topics: topics.join(' ') }) + '\n');
+    if (!watch) {
+      if (opts.json && !opts.quiet) printJson({ ...summary, delivery: null });
+      return 0;
+    }
+    const { code, result } = await followDelivery(watch, opts.waitSec!, opts.json === true);
+    if (opts.json) printJson({ ...summary, delivery: result });
+    return code;
   } finally {
     if (!existing) await endClient(client);
   }

@@ -1,13 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Ack, SignedEnvelope, StationState, Telemetry } from '../protocol/index.js';
+import { MAX_SEQ_AHEAD_MS, type Ack, type SignedEnvelope, type StationState, type Telemetry } from '../protocol/index.js';
 
 type DB = Database.Database;
+
+/** Schema version this code writes (PRAGMA user_version); older files are migrated on open. */
+export const CENTRAL_SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS acks (
   station TEXT NOT NULL,
+  db TEXT NOT NULL,
   seq INTEGER NOT NULL,
   epoch INTEGER NOT NULL,
   state TEXT NOT NULL,
@@ -26,9 +30,26 @@ CREATE TABLE IF NOT EXISTS acks (
   historical INTEGER NOT NULL DEFAULT 0,
   received_at INTEGER NOT NULL,
   json TEXT NOT NULL,
-  UNIQUE (station, seq)
+  UNIQUE (station, db, seq)
 );
 CREATE INDEX IF NOT EXISTS acks_broadcast ON acks (broadcast_id, station);
+CREATE INDEX IF NOT EXISTS acks_received ON acks (received_at);
+-- The same (station, db, seq) sent again with different content: kept, flagged, never merged.
+CREATE TABLE IF NOT EXISTS ack_conflicts (
+  station TEXT NOT NULL,
+  db TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  stored_json TEXT NOT NULL
+);
+-- Clips published retained on media/<sha256>: what \`loa media gc\` may clear.
+CREATE TABLE IF NOT EXISTS media (
+  sha256 TEXT PRIMARY KEY,
+  bytes INTEGER NOT NULL,
+  published_at INTEGER NOT NULL,
+  cleared_at INTEGER
+);
 CREATE INDEX IF NOT EXISTS acks_command ON acks (command_id, station);
 CREATE TABLE IF NOT EXISTS station_state (
   station TEXT PRIMARY KEY,
@@ -109,9 +130,19 @@ export interface AckRow {
   received_at: number;
 }
 
+export type AckWrite = 'new' | 'duplicate' | 'conflict';
+
+/** Content that must match for a re-sent ack to be the same ack (a replay flips `historical`). */
+function ackContent(json: string): string {
+  const { historical: _h, ...rest } = JSON.parse(json) as Record<string, unknown>;
+  return JSON.stringify(rest, Object.keys(rest).sort());
+}
+
 export class CentralDb {
   readonly db: DB;
   private readonly insertAck: Database.Statement;
+  private readonly storedAck: Database.Statement;
+  private readonly insertConflict: Database.Statement;
   private readonly upsertState: Database.Statement;
   private readonly logState: Database.Statement;
   private readonly lastLogged: Database.Statement;
@@ -121,12 +152,16 @@ export class CentralDb {
     if (!opts.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    // FULL: a receipt lets a station forget an ack, so the commit it confirms must survive a
+    // power cut (WAL with NORMAL may lose the last transactions).
+    this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    migrate(this.db);
     this.insertAck = this.db.prepare(`INSERT OR IGNORE INTO acks
-      (station, seq, epoch, state, command_id, command_type, broadcast_id, item_id, priority, planned_at, started_at, ended_at, at, reason, schedule_version, test, historical, received_at, json)
-      VALUES (@station, @seq, @epoch, @state, @commandId, @commandType, @broadcastId, @itemId, @priority, @plannedAt, @startedAt, @endedAt, @at, @reason, @scheduleVersion, @test, @historical, @receivedAt, @json)`);
+      (station, db, seq, epoch, state, command_id, command_type, broadcast_id, item_id, priority, planned_at, started_at, ended_at, at, reason, schedule_version, test, historical, received_at, json)
+      VALUES (@station, @db, @seq, @epoch, @state, @commandId, @commandType, @broadcastId, @itemId, @priority, @plannedAt, @startedAt, @endedAt, @at, @reason, @scheduleVersion, @test, @historical, @receivedAt, @json)`);
+    this.storedAck = this.db.prepare('SELECT json FROM acks WHERE station = ? AND db = ? AND seq = ?');
+    this.insertConflict = this.db.prepare('INSERT INTO ack_conflicts (station, db, seq, received_at, json, stored_json) VALUES (?, ?, ?, ?, ?, ?)');
     this.upsertState = this.db.prepare(`INSERT INTO station_state (station, online, epoch, schedule_version, received_at, json)
       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(station) DO UPDATE SET online=excluded.online, epoch=excluded.epoch,
       schedule_version=COALESCE(excluded.schedule_version, station_state.schedule_version), received_at=excluded.received_at, json=excluded.json`);
@@ -140,10 +175,16 @@ export class CentralDb {
     this.db.close();
   }
 
-  /** Inserts are idempotent on (station, seq): replays from a station's outbox change nothing. */
-  writeAck(ack: Ack, receivedAt: number): void {
-    this.insertAck.run({
+  /**
+   * Inserts are idempotent on (station, db, seq): a replay from a station's outbox changes
+   * nothing. A re-sent ack whose content differs from the stored row is not the same ack: it is
+   * kept in ack_conflicts and reported, never silently taken for a duplicate.
+   */
+  writeAck(ack: Ack, receivedAt: number): AckWrite {
+    const json = JSON.stringify(ack);
+    const r = this.insertAck.run({
       station: ack.station,
+      db: ack.db,
       seq: ack.seq,
       epoch: ack.epoch,
       state: ack.state,
@@ -161,8 +202,58 @@ export class CentralDb {
       test: ack.test ? 1 : 0,
       historical: ack.historical ? 1 : 0,
       receivedAt,
-      json: JSON.stringify(ack),
+      json,
     });
+    if (r.changes === 1) return 'new';
+    const stored = (this.storedAck.get(ack.station, ack.db, ack.seq) as { json: string } | undefined)?.json;
+    if (stored === undefined || ackContent(stored) === ackContent(json)) return 'duplicate';
+    this.insertConflict.run(ack.station, ack.db, ack.seq, receivedAt, json, stored);
+    return 'conflict';
+  }
+
+  conflicts(): { station: string; db: string; seq: number; received_at: number; json: string; stored_json: string }[] {
+    return this.db.prepare('SELECT * FROM ack_conflicts ORDER BY received_at').all() as { station: string; db: string; seq: number; received_at: number; json: string; stored_json: string }[];
+  }
+
+  conflictCounts(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const r of this.db.prepare('SELECT station, count(*) AS n FROM ack_conflicts GROUP BY station').all() as { station: string; n: number }[]) m.set(r.station, r.n);
+    return m;
+  }
+
+  // ---- media published retained -------------------------------------------------------------
+
+  recordMedia(sha256: string, bytes: number, now: number): void {
+    this.db
+      .prepare('INSERT INTO media (sha256, bytes, published_at) VALUES (?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET published_at = excluded.published_at, cleared_at = NULL')
+      .run(sha256, bytes, now);
+  }
+
+  publishedMedia(): { sha256: string; bytes: number; published_at: number }[] {
+    return this.db.prepare('SELECT sha256, bytes, published_at FROM media WHERE cleared_at IS NULL ORDER BY published_at').all() as { sha256: string; bytes: number; published_at: number }[];
+  }
+
+  markMediaCleared(sha256: string, now: number): void {
+    this.db.prepare('UPDATE media SET cleared_at = ? WHERE sha256 = ?').run(now, sha256);
+  }
+
+  // ---- retention ----------------------------------------------------------------------------
+
+  /**
+   * Delete what is older than `before` (ms): acks (by when they were received), conflicts,
+   * online/offline history and finished broadcasts. Pushed schedules keep their last 10
+   * versions per station whatever their age: the report needs the one in force.
+   */
+  prune(before: number): Record<string, number> {
+    return this.transaction(() => ({
+      acks: this.db.prepare('DELETE FROM acks WHERE received_at < ?').run(before).changes,
+      ackConflicts: this.db.prepare('DELETE FROM ack_conflicts WHERE received_at < ?').run(before).changes,
+      stateLog: this.db.prepare('DELETE FROM state_log WHERE at < ?').run(before).changes,
+      broadcasts: this.db.prepare("DELETE FROM broadcasts WHERE status <> 'draft' AND COALESCE(planned_at, sent_at, created_at) < ?").run(before).changes,
+      pushedSchedules: this.db
+        .prepare('DELETE FROM pushed_schedules WHERE pushed_at < ? AND version NOT IN (SELECT version FROM pushed_schedules p WHERE p.station = pushed_schedules.station ORDER BY version DESC LIMIT 10)')
+        .run(before).changes,
+    }));
   }
 
   writeState(state: StationState, receivedAt: number): void {
@@ -179,11 +270,16 @@ export class CentralDb {
     return this.db.transaction(fn)();
   }
 
-  /** seq = max(last + 1, now): monotonic per issuer even if the clock steps back. */
+  /**
+   * seq = max(last + 1, now), but never more than half of MAX_SEQ_AHEAD_MS ahead of now: after
+   * the central clock steps back, seqs restart near the new time (stations accept seqs down to
+   * a day below the highest they saw; ids guard replays) instead of running ahead of issuedAt,
+   * which stations refuse.
+   */
   nextSeq(issuer: string, now: number): number {
     return this.transaction(() => {
       const row = this.db.prepare('SELECT seq FROM issuer_seq WHERE issuer = ?').get(issuer) as { seq: number } | undefined;
-      const seq = Math.max((row?.seq ?? 0) + 1, now);
+      const seq = Math.min(Math.max((row?.seq ?? 0) + 1, now), now + MAX_SEQ_AHEAD_MS / 2);
       this.db.prepare('INSERT INTO issuer_seq (issuer, seq) VALUES (?, ?) ON CONFLICT(issuer) DO UPDATE SET seq = excluded.seq').run(issuer, seq);
       return seq;
     });
@@ -227,6 +323,10 @@ export class CentralDb {
       .run(row);
   }
 
+  drafts(): BroadcastRow[] {
+    return this.db.prepare("SELECT * FROM broadcasts WHERE status = 'draft' ORDER BY created_at").all() as BroadcastRow[];
+  }
+
   broadcast(id: string): BroadcastRow | undefined {
     return this.db.prepare('SELECT * FROM broadcasts WHERE id = ?').get(id) as BroadcastRow | undefined;
   }
@@ -263,4 +363,26 @@ export class CentralDb {
     for (const r of this.db.prepare('SELECT station, MAX(received_at) AS t FROM acks GROUP BY station').all() as { station: string; t: number }[]) lastAck.set(r.station, r.t);
     return { state, telemetry, lastAck };
   }
+}
+
+/**
+ * Bring an older central database to CENTRAL_SCHEMA_VERSION. v1 (user_version 0) keyed acks by
+ * (station, seq) with seqs from the station's creation time; v2 adds the station store id.
+ * v1 rows keep their seqs under db "0000000000000000" (v2 store ids are random 64-bit values).
+ */
+function migrate(db: DB): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > CENTRAL_SCHEMA_VERSION) throw new Error(`central database schema ${version} is newer than this loa understands (${CENTRAL_SCHEMA_VERSION})`);
+  db.transaction(() => {
+    const hasAcks = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'acks'").get() !== undefined;
+    const hasDb = hasAcks && (db.prepare('PRAGMA table_info(acks)').all() as { name: string }[]).some((c) => c.name === 'db');
+    if (hasAcks && !hasDb) db.exec('ALTER TABLE acks RENAME TO acks_v1');
+    db.exec(SCHEMA);
+    if (hasAcks && !hasDb) {
+      db.exec(`INSERT INTO acks (station, db, seq, epoch, state, command_id, command_type, broadcast_id, item_id, priority, planned_at, started_at, ended_at, at, reason, schedule_version, test, historical, received_at, json)
+        SELECT station, '0000000000000000', seq, epoch, state, command_id, command_type, broadcast_id, item_id, priority, planned_at, started_at, ended_at, at, reason, schedule_version, test, historical, received_at, json FROM acks_v1;
+        DROP TABLE acks_v1;`);
+    }
+    db.pragma(`user_version = ${CENTRAL_SCHEMA_VERSION}`);
+  })();
 }

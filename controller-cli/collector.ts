@@ -5,11 +5,16 @@ import { t } from '../io/i18n.js';
 import { CentralDb } from './central-db.js';
 import { connectCentral } from './central-connection.js';
 import type { Fleet } from './fleet.js';
+import { mediaGc } from './media-gc.js';
 
 export interface CollectorOptions {
   clientId?: string;
   tickMs?: number;
   verbose?: boolean;
+  /** central/state heartbeat period: stations measure their clock offset from it. */
+  heartbeatMs?: number;
+  /** Daily maintenance (media gc, retention); off in short-lived tests. */
+  maintenanceMs?: number;
 }
 
 type Inbound =
@@ -18,6 +23,8 @@ type Inbound =
   | { kind: 'telemetry'; value: Telemetry; at: number };
 
 const MAX_SEQS_PER_RECEIPT = 10_000;
+export const HEARTBEAT_MS = 15_000;
+const DAY_MS = 86_400_000;
 
 function centralState(online: boolean): string {
   const s: CentralState = { v: PROTOCOL_VERSION, type: 'central-state', online, at: new Date().toISOString() };
@@ -26,15 +33,16 @@ function centralState(online: boolean): string {
 
 /**
  * The central collector. Persistent session (clean: false) so acks queue at the broker while we
- * are down; rows are written in one transaction per tick, and receipts — which let a station drop
- * acks from its outbox — are sent only after that transaction committed.
+ * are down; rows are written in one transaction per tick (synchronous=FULL), and receipts,
+ * which let a station drop acks from its outbox, are sent only after that transaction committed.
  */
 export class Collector {
   private pending: Inbound[] = [];
-  private timer?: NodeJS.Timeout;
+  private timers: NodeJS.Timeout[] = [];
   private flushing = false;
   private client?: MqttClient;
-  readonly stats = { acks: 0, states: 0, telemetry: 0, invalid: 0, receipts: 0 };
+  private stopped = false;
+  readonly stats = { acks: 0, duplicates: 0, conflicts: 0, states: 0, telemetry: 0, invalid: 0, receipts: 0 };
 
   constructor(private readonly fleet: Fleet, private readonly db: CentralDb, private readonly opts: CollectorOptions = {}) {}
 
@@ -56,7 +64,14 @@ export class Collector {
     await client.subscribeAsync([T.allStates(), T.allTelemetry(), T.allAcks()], { qos: 1 });
     announceOnline();
     this.log(t('collect.connected', { urls: this.fleet.broker.urls.join(', ') }));
-    this.timer = setInterval(() => void this.flush(), this.opts.tickMs ?? 200);
+    this.timers.push(setInterval(() => void this.flush(), this.opts.tickMs ?? 200));
+    // A fresh timestamp every heartbeat: stations measure their clock against it.
+    this.timers.push(setInterval(() => client.connected && announceOnline(), this.opts.heartbeatMs ?? HEARTBEAT_MS));
+    const maintenance = this.opts.maintenanceMs ?? DAY_MS;
+    if (maintenance > 0) {
+      this.timers.push(setTimeout(() => void this.maintenance(), Math.min(maintenance, 60_000)));
+      this.timers.push(setInterval(() => void this.maintenance(), maintenance));
+    }
   }
 
   private log(line: string): void {
@@ -98,26 +113,35 @@ export class Collector {
     const batch = this.pending;
     this.pending = [];
     try {
-      const seqs = new Map<string, number[]>();
+      // Receipts per station store: a station reset (new db id) is numbered separately.
+      const seqs = new Map<string, { station: string; db: string; seqs: number[] }>();
+      const conflicts: Ack[] = [];
       this.db.transaction(() => {
         for (const m of batch) {
           if (m.kind === 'ack') {
-            this.db.writeAck(m.value, m.at);
-            let list = seqs.get(m.value.station);
-            if (!list) seqs.set(m.value.station, (list = []));
-            list.push(m.value.seq);
+            const w = this.db.writeAck(m.value, m.at);
+            if (w === 'duplicate') this.stats.duplicates++;
+            if (w === 'conflict') conflicts.push(m.value);
+            const key = `${m.value.station}|${m.value.db}`;
+            let entry = seqs.get(key);
+            if (!entry) seqs.set(key, (entry = { station: m.value.station, db: m.value.db, seqs: [] }));
+            entry.seqs.push(m.value.seq);
           } else if (m.kind === 'state') this.db.writeState(m.value, m.at);
           else this.db.writeTelemetry(m.value, m.at);
         }
       });
       for (const m of batch) this.stats[m.kind === 'ack' ? 'acks' : m.kind === 'state' ? 'states' : 'telemetry']++;
+      this.stats.conflicts += conflicts.length;
+      // A conflict is kept (ack_conflicts) and receipted: both versions are stored, nothing is
+      // lost, and `loa stations` shows the station's conflict count for someone to look at.
+      for (const c of conflicts) this.log(t('collect.conflict', { station: c.station, seq: c.seq, db: c.db }));
       if (this.opts.verbose) this.log(t('collect.batch', { count: batch.length }));
       const client = this.client;
       if (!client) return;
-      for (const [station, list] of seqs) {
+      for (const { station, db, seqs: list } of seqs.values()) {
         const unique = [...new Set(list)].sort((a, b) => a - b);
         for (let i = 0; i < unique.length; i += MAX_SEQS_PER_RECEIPT) {
-          const receipt: Receipt = { v: PROTOCOL_VERSION, type: 'receipt', station, seqs: unique.slice(i, i + MAX_SEQS_PER_RECEIPT) };
+          const receipt: Receipt = { v: PROTOCOL_VERSION, type: 'receipt', station, db, seqs: unique.slice(i, i + MAX_SEQS_PER_RECEIPT) };
           // QoS 1 but not awaited: a lost receipt only means the station re-sends, which is idempotent.
           client.publish(this.fleet.topics.receipt(station), JSON.stringify(receipt), { qos: 1 });
           this.stats.receipts++;
@@ -132,25 +156,62 @@ export class Collector {
     }
   }
 
+  /** Daily: clear retained media nothing references, and prune beyond the fleet's retention. */
+  async maintenance(): Promise<void> {
+    const client = this.client;
+    if (!client?.connected || this.stopped) return;
+    try {
+      const gc = await mediaGc(this.fleet, this.db, client);
+      const pruned = this.db.prune(Date.now() - this.fleet.retention.days * DAY_MS);
+      this.log(t('collect.maintenance', { cleared: gc.cleared.length, kept: gc.kept, pruned: JSON.stringify(pruned) }));
+    } catch (e) {
+      this.log(t('collect.maintenanceFailed', { reason: (e as Error).message }));
+    }
+  }
+
+  /**
+   * Stop promptly, connected or not: flush what was received, say offline if the broker is
+   * there (bounded wait), and close. A collector whose broker is unreachable must still exit
+   * on SIGTERM within seconds, not when systemd loses patience.
+   */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
     await this.flush();
     const client = this.client;
     if (!client) return;
-    await publishAsync(client, this.fleet.topics.centralState(), centralState(false), { qos: 1, retain: true }).catch(() => undefined);
-    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    if (client.connected) {
+      await Promise.race([
+        publishAsync(client, this.fleet.topics.centralState(), centralState(false), { qos: 1, retain: true }).catch(() => undefined),
+        new Promise((r) => setTimeout(r, 2000)),
+      ]);
+      await Promise.race([new Promise<void>((resolve) => client.end(false, {}, () => resolve())), new Promise((r) => setTimeout(r, 2000))]);
+    }
+    client.end(true);
   }
 }
 
 export async function runCollector(fleet: Fleet, opts: CollectorOptions): Promise<number> {
   const db = new CentralDb(fleet.database);
+  // Signals first: a collector still waiting for an unreachable broker must stop at once too.
+  let stopping: (() => void) | undefined;
+  const stopped = new Promise<void>((resolve) => (stopping = resolve));
+  process.once('SIGINT', () => stopping!());
+  process.once('SIGTERM', () => stopping!());
   const collector = new Collector(fleet, db, opts);
-  await collector.start();
-  await new Promise<void>((resolve) => {
-    const onSignal = () => resolve();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
+  const started = collector.start().then(
+    () => true,
+    (e: Error) => {
+      process.stderr.write(`loa: ${e.message}\n`);
+      return false;
+    },
+  );
+  const first = await Promise.race([started, stopped.then(() => 'signal' as const)]);
+  if (first === false) {
+    db.close();
+    return 1;
+  }
+  if (first !== 'signal') await stopped;
   await collector.stop();
   db.close();
   process.stderr.write(t('collect.stopped', { ...collector.stats }) + '\n');

@@ -6,7 +6,7 @@ import { csvLine, printJson, printTable } from './output.js';
 import { formatLocal, parseWhen } from './time.js';
 
 export type DeliveryStatus =
-  | 'confirmed' | 'confirmed-late' | 'started' | 'failed' | 'missed' | 'cancelled' | 'not-confirmed' | 'unreachable' | 'pending';
+  | 'confirmed' | 'confirmed-late' | 'started' | 'failed' | 'preempted' | 'missed' | 'cancelled' | 'not-confirmed' | 'unreachable' | 'pending';
 
 export interface DeliveryRow {
   broadcastId: string;
@@ -29,11 +29,13 @@ export function classify(db: CentralDb, station: string, plannedAt: number, acks
   const startedAt = started?.started_at ?? started?.at ?? null;
   const completed = has('completed');
   const endedAt = completed?.ended_at ?? completed?.at ?? null;
-  const bad = acks.find((a) => a.state === 'failed' || a.state === 'rejected' || a.state === 'preempted');
+  const bad = acks.find((a) => a.state === 'failed' || a.state === 'rejected');
   if (completed) {
     const late = startedAt !== null && Date.parse(startedAt) > plannedAt + graceMs;
     return { status: late ? 'confirmed-late' : 'confirmed', startedAt, endedAt, reason: null };
   }
+  // Cut by a higher level (an alert): the station did its job, the broadcast did not finish.
+  if (has('preempted')) return { status: 'preempted', startedAt, endedAt, reason: has('preempted')!.reason };
   if (bad) return { status: 'failed', startedAt, endedAt, reason: bad.reason ?? bad.state };
   if (has('cancelled')) return { status: 'cancelled', startedAt, endedAt, reason: has('cancelled')!.reason };
   if (has('missed')) return { status: 'missed', startedAt, endedAt, reason: has('missed')!.reason };

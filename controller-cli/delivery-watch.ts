@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { Ack, type AckState, type Topics } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
-import { renderTable } from './output.js';
+import { renderTable, terminalSafe } from './output.js';
 
 const RANK: Record<AckState, number> = {
   received: 1, scheduled: 2, applied: 2, rejected: 5, failed: 5, missed: 5, preempted: 5, cancelled: 5, started: 6, completed: 7,
@@ -100,8 +100,19 @@ export class DeliveryWatch {
   }
 }
 
-/** Runs the wait with a live progress bar on a TTY and plain lines otherwise; returns the exit code. */
-export async function followDelivery(watch: DeliveryWatch, seconds: number, json: boolean): Promise<number> {
+export interface DeliveryResult {
+  waitedSec: number;
+  delivered: string[];
+  notDelivered: string[];
+  acks: StationDelivery[];
+}
+
+/**
+ * Runs the wait with a live progress bar on a TTY and plain lines otherwise. Prints the table
+ * unless `json` (the caller prints one JSON document with the result); returns it with the
+ * exit code (3 = some stations did not confirm).
+ */
+export async function followDelivery(watch: DeliveryWatch, seconds: number, json: boolean): Promise<{ code: number; result: DeliveryResult }> {
   const tty = process.stderr.isTTY === true && !json;
   let last = '';
   const seen = new Map<string, string>();
@@ -119,7 +130,7 @@ export async function followDelivery(watch: DeliveryWatch, seconds: number, json
       for (const d of watch.snapshot()) {
         if (d.state !== 'none' && seen.get(d.station) !== d.state) {
           seen.set(d.station, d.state);
-          process.stderr.write(`${d.station} ${d.state}${d.reason ? ` (${d.reason})` : ''}\n`);
+          process.stderr.write(`${d.station} ${d.state}${d.reason ? ` (${terminalSafe(d.reason)})` : ''}\n`);
         }
       }
     }
@@ -128,9 +139,7 @@ export async function followDelivery(watch: DeliveryWatch, seconds: number, json
   await watch.stop();
   const missing = watch.stations.filter((s) => !watch.confirmed().includes(s));
   const rows = watch.snapshot();
-  if (json) {
-    process.stdout.write(JSON.stringify({ commandId: watch.commandId, delivered: watch.confirmed(), notDelivered: missing, stations: rows }, null, 2) + '\n');
-  } else {
+  if (!json) {
     process.stdout.write(
       renderTable(
         [t('col.station'), t('col.state'), t('col.at'), t('col.reason')],
@@ -140,5 +149,5 @@ export async function followDelivery(watch: DeliveryWatch, seconds: number, json
     process.stdout.write(watch.progressLine() + '\n');
     if (missing.length > 0) process.stdout.write(t('wait.partial', { stations: missing.join(', ') }) + '\n');
   }
-  return missing.length > 0 ? 3 : 0;
+  return { code: missing.length > 0 ? 3 : 0, result: { waitedSec: seconds, delivered: watch.confirmed(), notDelivered: missing, acks: rows } };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_TOPIC_ROOT, Id, SignedType, Topics, timezoneError, type SignedType as SignedTypeT } from '../protocol/index.js';
+import { DEFAULT_TOPIC_ROOT, Id, RELAY_SCHEMES, SignedType, Topics, timezoneError, type RelayScheme, type SignedType as SignedTypeT } from '../protocol/index.js';
 import { parseBrokerUrl } from '../io/mqtt.js';
 import { t } from '../io/i18n.js';
 import { ConfigFile } from './config-file.js';
@@ -19,19 +19,32 @@ const Zone = z.strictObject({
   maxVolume: z.number().int().min(0).max(100).optional(),
 });
 
+const Location = z.strictObject({
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+});
+
 const Station = z.strictObject({
   id: Id,
   name: Name,
   groups: z.array(Id).default([]),
   zones: z.array(Zone).min(1).default([{ id: 'main', name: 'Loa chính' }]),
   timezone: z.string().optional(),
+  /** Where the station's speakers are: the console's map and CAP polygons/circles use it. */
+  location: Location.optional(),
 });
 
 const FleetSchema = z.strictObject({
   topicRoot: z.string().default(DEFAULT_TOPIC_ROOT),
   timezone: z.string().default('Asia/Ho_Chi_Minh'),
   broker: z.strictObject({
+    /** How central tools (CLI, collector) reach the broker: its central listener. */
     urls: z.array(z.string().min(1)).min(1, 'expected at least one broker URL'),
+    /**
+     * What `loa provision` writes into every station.yaml: the station listener, where the broker
+     * binds each client id to its user name. Stations never use the central listener.
+     */
+    stationUrls: z.array(z.string().min(1)).min(1, 'expected at least one broker URL for stations'),
     /** Central's broker user; its password lives in a file, never in this file. */
     username: Id.default('loa-central'),
     passwordFile: Path,
@@ -40,10 +53,15 @@ const FleetSchema = z.strictObject({
     /** What `loa broker config` writes into mosquitto.conf. */
     listener: z
       .strictObject({
+        /** The central listener: central user only, any client id. */
         port: z.number().int().min(1).max(65535).default(1883),
         bind: z.string().min(1).default('127.0.0.1'),
+        /** The stations' TLS listener: station users only, client id = user name. */
         tlsPort: z.number().int().min(1).max(65535).default(8883),
         tlsBind: z.string().min(1).default('0.0.0.0'),
+        /** An optional plain station listener (a closed LAN, or one machine as in the demo). */
+        stationPort: z.number().int().min(1).max(65535).optional(),
+        stationBind: z.string().min(1).default('127.0.0.1'),
         hostnames: z.array(z.string().min(1)).default([]),
       })
       .prefault({}),
@@ -52,6 +70,20 @@ const FleetSchema = z.strictObject({
   secretsDir: Path.default('secrets'),
   database: Path.default('central/central.sqlite'),
   alertQuorum: z.number().int().min(1).max(8).default(2),
+  /** What every station enforces (provisioned into station.yaml). */
+  policy: z
+    .strictObject({
+      testAlerts: z
+        .strictObject({
+          maxDurationSec: z.number().int().min(5).max(600).default(120),
+          maxVolume: z.number().int().min(0).max(100).default(80),
+        })
+        .prefault({}),
+      relaySchemes: z.array(z.enum(RELAY_SCHEMES)).min(1).default(['http', 'https']),
+    })
+    .prefault({}),
+  /** How long central tables keep acks, state history and finished broadcasts. */
+  retention: z.strictObject({ days: z.number().int().min(30).max(3650).default(400) }).prefault({}),
   /** Which key may sign which message types; stations get exactly this list. */
   signers: z.array(z.strictObject({ key: Id, allow: z.array(SignedType).min(1) })).default([]),
   /** Key used when `--key` is not given (must be allowed for the type). */
@@ -78,11 +110,12 @@ export interface Fleet {
   timezone: string;
   broker: {
     urls: string[];
+    stationUrls: string[];
     username: string;
     passwordFile: string;
     clientId: string;
     tls?: { ca: string; cert?: string; key?: string };
-    listener: { port: number; bind: string; tlsPort: number; tlsBind: string; hostnames: string[] };
+    listener: { port: number; bind: string; tlsPort: number; tlsBind: string; stationPort?: number; stationBind: string; hostnames: string[] };
   };
   keysDir: string;
   secretsDir: string;
@@ -90,6 +123,8 @@ export interface Fleet {
   /** Central working files: media copies, drafts, synthesised speech. */
   centralDir: string;
   alertQuorum: number;
+  policy: { testAlerts: { maxDurationSec: number; maxVolume: number }; relaySchemes: RelayScheme[] };
+  retention: { days: number };
   signers: { key: string; allow: SignedTypeT[] }[];
   defaultKey?: string;
   stationDefaults: { dataDir: string; output: ZoneOutputConfig; defaultVolume: number; maxVolume: number };
@@ -119,13 +154,15 @@ export function loadFleet(option: string | undefined): Fleet {
     throw cfg.error(['topicRoot'], (e as Error).message);
   }
   if (timezoneError(raw.timezone)) throw cfg.error(['timezone'], t('fleet.expectedTimezone'));
-  raw.broker.urls.forEach((u, i) => {
-    try {
-      parseBrokerUrl(u);
-    } catch (e) {
-      throw cfg.error(['broker', 'urls', i], (e as Error).message);
-    }
-  });
+  for (const key of ['urls', 'stationUrls'] as const) {
+    raw.broker[key].forEach((u, i) => {
+      try {
+        parseBrokerUrl(u);
+      } catch (e) {
+        throw cfg.error(['broker', key, i], (e as Error).message);
+      }
+    });
+  }
 
   // Ids are resolved by name on the command line (`--to`), so a name must mean one thing.
   const seen = new Map<string, string>();
@@ -168,6 +205,7 @@ export function loadFleet(option: string | undefined): Fleet {
     timezone: raw.timezone,
     broker: {
       urls: raw.broker.urls,
+      stationUrls: raw.broker.stationUrls,
       username: raw.broker.username,
       passwordFile: at(raw.broker.passwordFile),
       clientId: raw.broker.clientId,
@@ -187,6 +225,8 @@ export function loadFleet(option: string | undefined): Fleet {
     database,
     centralDir: dirname(database),
     alertQuorum: raw.alertQuorum,
+    policy: raw.policy,
+    retention: raw.retention,
     signers: raw.signers,
     ...(raw.defaultKey ? { defaultKey: raw.defaultKey } : {}),
     stationDefaults: raw.stationDefaults,

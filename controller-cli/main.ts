@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { ZodError } from 'zod';
+import { VERSION } from '../io/version.js';
 import { t } from '../io/i18n.js';
 import { alert, approveAlert, cancelAlert } from './alert.js';
 import { announce } from './announce.js';
@@ -9,13 +10,14 @@ import { runCollector } from './collector.js';
 import { listBroadcasts, report } from './delivery-report.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { loadFleet } from './fleet.js';
-import { initKey, listKeys } from './keys.js';
+import { importPublicKey, initKey, listKeys } from './keys.js';
 import { printJson, printTable } from './output.js';
 import { provisionStation } from './provision.js';
 import { diffSchedules, nextFireTimes, pushSchedules, showSchedules, validateSchedules } from './schedule-commands.js';
 import { showStations } from './stations-status.js';
 import { intOption } from './announce.js';
 import { control } from './control.js';
+import { pruneDb, runMediaGc } from './maintenance.js';
 
 // `loa stations --watch | head`: a closed pipe is the reader saying it has seen enough.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -28,14 +30,20 @@ const program = new Command();
 program
   .name('loa')
   .description(t('cli.description'))
-  .version('0.1.0', '-V, --version', t('opt.version'))
+  .version(VERSION, '-V, --version', t('opt.version'))
   .option('--fleet <file>', t('opt.fleet'))
+  .option('--key-dir <dir>', t('opt.keyDir'))
   .enablePositionalOptions()
   .exitOverride()
   .showHelpAfterError(false)
   .configureHelp({ sortSubcommands: false });
 
 const fleet = () => loadFleet(program.opts<{ fleet?: string }>().fleet);
+// Private keys are looked up in the signing person's own directory (keys.ts).
+program.hook('preAction', () => {
+  const dir = program.opts<{ keyDir?: string }>().keyDir;
+  if (dir) process.env.LOA_KEY_DIR = dir;
+});
 
 /** Every action returns its exit code; errors become one translated line on stderr. */
 function run<A extends unknown[]>(fn: (...args: A) => number | Promise<number>) {
@@ -54,6 +62,17 @@ keys
   .action(run((name: string, o: Opts) => {
     const info = initKey(fleet(), name, o.force === true);
     process.stdout.write(t('keys.created', { id: info.id, file: info.privateKeyFile ?? '', pub: info.publicKey }) + '\n');
+    return 0;
+  }));
+keys
+  .command('import')
+  .description(t('cmd.keys.import'))
+  .argument('<name>', t('arg.keyName'))
+  .argument('<public-key>', t('arg.publicKey'))
+  .option('--force', t('opt.force'))
+  .action(run((name: string, publicKey: string, o: Opts) => {
+    const info = importPublicKey(fleet(), name, publicKey.trim(), o.force === true);
+    process.stdout.write(t('keys.imported', { id: info.id, file: info.publicKeyFile }) + '\n');
     return 0;
   }));
 keys
@@ -77,6 +96,8 @@ broker
   .option('--bind <address>', t('opt.bind'))
   .option('--tls-port <port>', t('opt.tlsPort'))
   .option('--tls-bind <address>', t('opt.bind'))
+  .option('--station-port <port>', t('opt.stationPort'))
+  .option('--station-bind <address>', t('opt.bind'))
   .option('--user <user>', t('opt.user'))
   .option('--no-tls', t('opt.noTls'))
   .option('--json', t('opt.json'))
@@ -87,6 +108,8 @@ broker
       ...(o.bind !== undefined ? { bind: o.bind as string } : {}),
       ...(o.tlsPort !== undefined ? { tlsPort: intOption(o.tlsPort as string, '--tls-port', 1, 65535)! } : {}),
       ...(o.tlsBind !== undefined ? { tlsBind: o.tlsBind as string } : {}),
+      ...(o.stationPort !== undefined ? { stationPort: intOption(o.stationPort as string, '--station-port', 1, 65535)! } : {}),
+      ...(o.stationBind !== undefined ? { stationBind: o.stationBind as string } : {}),
       ...(o.user !== undefined ? { user: o.user as string } : {}),
       tls: o.tls !== false,
     });
@@ -202,12 +225,11 @@ alertCmd
   .description(t('cmd.alert.cancel'))
   .argument('<id>', t('arg.broadcastId'))
   .option('--key <name>', t('opt.key'))
-  .option('--cosign <name>', t('opt.cosign'))
   .option('--reason <text>', t('opt.reason'))
   .option('--wait <seconds>', t('opt.wait'))
   .option('--json', t('opt.json'))
   .option('--correction-audio <file>', t('opt.correctionAudio'))
-  .action(run((id: string, o: Opts) => cancelAlert(fleet(), id, o as { key?: string; cosign?: string; reason?: string; wait?: string; json?: boolean; correctionAudio?: string })));
+  .action(run((id: string, o: Opts) => cancelAlert(fleet(), id, o as { key?: string; reason?: string; wait?: string; json?: boolean; correctionAudio?: string })));
 
 program
   .command('control')
@@ -219,6 +241,25 @@ program
   .option('--key <name>', t('opt.key'))
   .option('--json', t('opt.json'))
   .action(run((action: string, o: Opts) => control(fleet(), action, o as { to: string; zone?: string; volume?: string; key?: string; json?: boolean })));
+
+// ---- maintenance ---------------------------------------------------------------------------
+program
+  .command('media')
+  .description(t('cmd.media'))
+  .command('gc')
+  .description(t('cmd.media.gc'))
+  .option('--dry-run', t('opt.dryRun'))
+  .option('--keep-days <n>', t('opt.keepDays'))
+  .option('--json', t('opt.json'))
+  .action(run((o: Opts) => runMediaGc(fleet(), { dryRun: o.dryRun === true, keepDays: intOption(o.keepDays as string | undefined, '--keep-days', 1, 3650), json: o.json === true })));
+program
+  .command('db')
+  .description(t('cmd.db'))
+  .command('prune')
+  .description(t('cmd.db.prune'))
+  .requiredOption('--older-than <days>', t('opt.olderThan'))
+  .option('--json', t('opt.json'))
+  .action(run((o: Opts) => pruneDb(fleet(), o.olderThan as string, o.json === true)));
 
 // ---- collector and read commands ---------------------------------------------------------
 program

@@ -30,9 +30,14 @@ export function storedMediaPath(storeDir: string, sha256: string): string {
   return join(storeDir, sha256);
 }
 
-/** Content-addressed and retained: a station that was offline fetches it when it reconnects. */
-export async function publishMedia(client: MqttClient, topics: Topics, storeDir: string, sha256: string): Promise<void> {
+/**
+ * Content-addressed and retained: a station that was offline fetches it when it reconnects.
+ * Recorded centrally so `loa media gc` can later clear what nothing references any more.
+ */
+export async function publishMedia(client: MqttClient, topics: Topics, storeDir: string, sha256: string, db?: { recordMedia(sha: string, bytes: number, now: number): void }): Promise<void> {
   const path = storedMediaPath(storeDir, sha256);
   if (!existsSync(path)) throw new CliError(t('media.notStored', { sha256 }));
-  await publishAsync(client, topics.media(sha256), readFileSync(path), { qos: 1, retain: true });
+  const bytes = readFileSync(path);
+  await publishAsync(client, topics.media(sha256), bytes, { qos: 1, retain: true });
+  db?.recordMedia(sha256, bytes.length, Date.now());
 }

@@ -5,8 +5,9 @@ import { t } from '../io/i18n.js';
 import { CliError } from './errors.js';
 import { findStation, type Fleet } from './fleet.js';
 import { publicKeyOf } from './keys.js';
+import { repeatedPublicKeys } from '../protocol/index.js';
 import { writeSecretFile } from './secret-files.js';
-import { rememberedBrokerDir, rotateStationPassword, writeMosquittoPasswordFile } from './station-passwords.js';
+import { rememberedBrokerDir, rotateStationPassword, writeMosquittoPasswordFiles } from './station-passwords.js';
 
 export interface ProvisionResult {
   station: string;
@@ -24,6 +25,12 @@ export function provisionStation(fleet: Fleet, stationId: string, outDir: string
   const station = findStation(fleet, stationId);
   if (fleet.signers.length === 0) throw new CliError(t('provision.noSigners', { file: fleet.file }));
   const keys = fleet.signers.map((s) => ({ id: s.key, publicKey: publicKeyOf(fleet, s.key), allow: s.allow }));
+  // One key listed under two names would let one person meet the alert quorum: refuse it here,
+  // as every station would refuse the config.
+  for (const i of repeatedPublicKeys(keys)) {
+    const first = keys.find((k) => k.publicKey === keys[i]!.publicKey)!;
+    throw new CliError(t('provision.sameKeyTwice', { a: first.id, b: keys[i]!.id }));
+  }
 
   const dir = resolve(outDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -38,7 +45,8 @@ export function provisionStation(fleet: Fleet, stationId: string, outDir: string
   const config = {
     station: { id: station.id, name: station.name, groups: station.groups },
     broker: {
-      urls: fleet.broker.urls,
+      // The station listener: it binds the client id to this user name.
+      urls: fleet.broker.stationUrls,
       username: station.id,
       password,
       ...(tls ? { tls } : {}),
@@ -49,6 +57,8 @@ export function provisionStation(fleet: Fleet, stationId: string, outDir: string
     central: { collector: true },
     keys,
     alertQuorum: fleet.alertQuorum,
+    testAlerts: fleet.policy.testAlerts,
+    relay: { schemes: fleet.policy.relaySchemes },
     zones: station.zones.map((z) => ({
       id: z.id,
       name: z.name,
@@ -63,8 +73,7 @@ export function provisionStation(fleet: Fleet, stationId: string, outDir: string
 
   const brokerDir = rememberedBrokerDir(fleet);
   if (brokerDir && existsSync(brokerDir)) {
-    const passwordFile = join(brokerDir, 'passwd');
-    writeMosquittoPasswordFile(fleet, passwordFile);
+    const { stations: passwordFile } = writeMosquittoPasswordFiles(fleet, brokerDir);
     return { station: station.id, configFile, passwordFile, brokerMustReload: true };
   }
   return { station: station.id, configFile, brokerMustReload: false };

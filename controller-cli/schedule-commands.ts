@@ -109,7 +109,7 @@ export async function pushSchedules(fleet: Fleet, files: string[], o: { station?
   const client = await connectCentral(fleet);
   const results: { station: string; version: number; items: number; id: string }[] = [];
   try {
-    for (const sha of compiled.media) await publishMedia(client, fleet.topics, mediaStoreDir(fleet), sha);
+    for (const sha of compiled.media) await publishMedia(client, fleet.topics, mediaStoreDir(fleet), sha, db);
     for (const [station, items] of compiled.items) {
       const version = Math.max(db.lastPushedVersion(station), db.appliedVersion(station) ?? 0) + 1;
       const body = ScheduleBody.parse({ station, version, tz: compiled.tz, items });

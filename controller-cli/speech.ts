@@ -29,18 +29,3 @@ export async function synthesise(cacheDir: string, text: string, voice = DEFAULT
   renameSync(tmp, out);
   return out;
 }
-
-/** Join clips into one WAV (on-air format); used to put the spoken test preamble before a test alert. */
-export async function concatAudio(inputs: string[], out: string): Promise<void> {
-  const args = ['-hide_banner', '-nostdin', '-y'];
-  for (const i of inputs) args.push('-i', i);
-  const chains = inputs.map((_, n) => `[${n}:a]aresample=48000,aformat=sample_fmts=s16:channel_layouts=mono[a${n}]`);
-  const filter = `${chains.join(';')};${inputs.map((_, n) => `[a${n}]`).join('')}concat=n=${inputs.length}:v=0:a=1[out]`;
-  args.push('-filter_complex', filter, '-map', '[out]', '-c:a', 'pcm_s16le', '-f', 'wav', out);
-  try {
-    await runFfmpeg(args, { timeoutMs: 120_000 });
-  } catch (e) {
-    if (e instanceof FfmpegNotFoundError) throw new CliError(t('speech.missingFfmpeg'));
-    throw new CliError(t('speech.concatFailed', { reason: (e as Error).message.split('\n')[0] ?? '' }));
-  }
-}

@@ -47,12 +47,22 @@ export function rememberedBrokerDir(fleet: Fleet): string | undefined {
   return readSecret(brokerDirMarker(fleet));
 }
 
-/** Mosquitto password file for the central user and every station (missing station passwords are created). */
-export function writeMosquittoPasswordFile(fleet: Fleet, path: string): void {
-  const lines = [mosquittoPasswordLine(fleet.broker.username, ensurePassword(fleet.broker.passwordFile).password)];
-  for (const s of fleet.stations) {
-    lines.push(mosquittoPasswordLine(s.id, ensurePassword(stationPasswordFile(fleet, s.id)).password));
-  }
+/** The two password files `loa broker config` writes: one per kind of listener. */
+export function passwordFiles(dir: string): { stations: string; central: string } {
+  return { stations: join(dir, 'passwd'), central: join(dir, 'passwd-central') };
+}
+
+/**
+ * Mosquitto password files: `passwd` holds every station (missing station passwords are
+ * created) and is used only by the station listeners; `passwd-central` holds only the central
+ * user and is used only by the central listener. So a station's credentials are refused on the
+ * central listener, and the central user cannot land on a listener that renames its client id.
+ */
+export function writeMosquittoPasswordFiles(fleet: Fleet, dir: string): { stations: string; central: string } {
+  const files = passwordFiles(dir);
+  const lines = fleet.stations.map((s) => mosquittoPasswordLine(s.id, ensurePassword(stationPasswordFile(fleet, s.id)).password));
   // The hashes are salted PBKDF2, but there is still no reason for others to read them.
-  writePublicFile(path, lines.join('\n') + '\n', 0o600);
+  writePublicFile(files.stations, lines.join('\n') + '\n', 0o600);
+  writePublicFile(files.central, mosquittoPasswordLine(fleet.broker.username, ensurePassword(fleet.broker.passwordFile).password) + '\n', 0o600);
+  return files;
 }

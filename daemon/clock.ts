@@ -8,11 +8,17 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /**
- * `LOA_CLOCK_START=<ISO>` starts the clock at that instant and lets it run in real time;
- * `LOA_CLOCK_FILE=<path>` holds an offset in ms that may be rewritten while running (a clock
- * step). Both exist so real daemon processes can be tested at 05:30 or across a clock jump.
+ * Test hooks, honoured only with `LOA_TEST_HOOKS=1` so a stray variable on a production box
+ * can never move its clock: `LOA_CLOCK_START=<ISO>` starts the clock at that instant and lets
+ * it run in real time; `LOA_CLOCK_FILE=<path>` holds an offset in ms that may be rewritten
+ * while running (a clock step). Both exist so real daemon processes can be tested at 05:30 or
+ * across a clock jump.
  */
-export function clockFromEnv(env: NodeJS.ProcessEnv = process.env): Clock {
+export function clockFromEnv(env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = () => {}): Clock {
+  if (env.LOA_TEST_HOOKS !== '1') {
+    if (env.LOA_CLOCK_START || env.LOA_CLOCK_FILE) warn('LOA_CLOCK_START/LOA_CLOCK_FILE are ignored: test hooks are off (set LOA_TEST_HOOKS=1 only in tests)');
+    return systemClock;
+  }
   let offset = 0;
   if (env.LOA_CLOCK_START) {
     const t = Date.parse(env.LOA_CLOCK_START);

@@ -1,13 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import {
   DEFAULT_TOPIC_ROOT,
   ID_PATTERN,
+  RELAY_SCHEMES,
   SIGNED_TYPES,
   Topics,
-  publicKeyFromRaw,
+  publicKeyError,
+  repeatedPublicKeys,
+  trustedKey,
+  type RelayScheme,
   type SignedType,
   type TrustedKey,
 } from '../protocol/index.js';
@@ -72,14 +76,9 @@ function validTopicRoot(root: string): boolean {
 }
 
 function validPublicKey(b64: string): boolean {
-  // Buffer.from(base64) silently skips junk; insist on canonical base64 so typos are caught.
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
-  try {
-    publicKeyFromRaw(b64);
-    return true;
-  } catch {
-    return false;
-  }
+  // Buffer.from(base64) silently skips junk; only the canonical spelling is accepted, so one
+  // key cannot be listed twice under two spellings.
+  return publicKeyError(b64) === undefined;
 }
 
 /** Zone output shape; the fleet file reuses it so `loa provision` writes what the daemon accepts. */
@@ -120,7 +119,7 @@ const Key = z.strictObject({
   id: Id,
   publicKey: z
     .string({ error: 'expected a base64 raw 32-byte Ed25519 public key' })
-    .refine(validPublicKey, 'expected a base64 raw 32-byte Ed25519 public key'),
+    .refine(validPublicKey, 'expected the canonical base64 of a raw 32-byte Ed25519 public key (44 characters ending in =)'),
   allow: z
     .array(z.enum(SIGNED_TYPES, { error: `expected one of ${SIGNED_TYPES.join(', ')}` }), {
       error: `expected a list of message types (${SIGNED_TYPES.join(', ')})`,
@@ -200,7 +199,33 @@ const StationConfigSchema = z
       .refine(validTimeZone, 'expected an IANA time zone like Asia/Ho_Chi_Minh')
       .default('Asia/Ho_Chi_Minh'),
     dataDir: NonEmpty('a directory path').default('./data'),
-    cache: z.strictObject({ quotaMB: Int(16, 1024 * 1024).default(2048) }).prefault({}),
+    cache: z
+      .strictObject({
+        quotaMB: Int(16, 1024 * 1024).default(2048),
+        /** Clips longer than this are refused before any transcoding (hostile "hours long" files). */
+        maxClipMinutes: Int(1, 240).default(60),
+        /** Fetch-and-prepare pipelines at once; more clips wait their turn (emergencies first). */
+        concurrency: Int(1, 8).default(2),
+      })
+      .prefault({}),
+    testAlerts: z
+      .strictObject({
+        maxDurationSec: Int(5, 600).default(120),
+        maxVolume: Int(0, 100).default(80),
+        /** The spoken "this is a test" the station puts before every test alert. */
+        preamble: NonEmpty('a path to an audio file').optional(),
+      })
+      .prefault({}),
+    relay: z
+      .strictObject({
+        schemes: z
+          .array(z.enum(RELAY_SCHEMES, { error: `expected one of ${RELAY_SCHEMES.join(', ')}` }), { error: 'expected a list of URL schemes' })
+          .min(1, 'expected at least one scheme')
+          .default(['http', 'https']),
+      })
+      .prefault({}),
+    /** An airing whose audio stops arriving for this long fails (no_audio) and frees its zones. */
+    stallSec: Int(5, 600).default(30),
     central: z.strictObject({ collector: Bool.default(true) }).prefault({}),
     keys: z.array(Key, { error: 'expected a list of trusted keys' }).min(1, 'expected at least one trusted key'),
     alertQuorum: Int(1, 16).default(2),
@@ -237,6 +262,16 @@ const StationConfigSchema = z
     duplicates(c.keys.map((k) => k.id)).forEach((i) =>
       ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: 'expected a unique key id', input: c.keys[i]!.id }),
     );
+    if (c.keys.every((k) => validPublicKey(k.publicKey))) {
+      repeatedPublicKeys(c.keys).forEach((i) =>
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keys', i, 'publicKey'],
+          message: 'expected a public key not already listed under another id (one key under two names would let one person meet alertQuorum)',
+          input: undefined,
+        }),
+      );
+    }
     duplicates(c.station.groups).forEach((i) =>
       ctx.addIssue({ code: 'custom', path: ['station', 'groups', i], message: 'expected a unique group id', input: c.station.groups[i] }),
     );
@@ -289,7 +324,10 @@ export interface StationConfig {
   timezone: string;
   /** Absolute. */
   dataDir: string;
-  cache: { quotaMB: number };
+  cache: { quotaMB: number; maxClipMinutes: number; concurrency: number };
+  testAlerts: { maxDurationSec: number; maxVolume: number; /** Absolute. */ preamble: string };
+  relay: { schemes: RelayScheme[] };
+  stallSec: number;
   central: { collector: boolean };
   keys: { id: string; publicKey: string; allow: SignedType[] }[];
   alertQuorum: number;
@@ -308,6 +346,19 @@ export interface StationConfig {
 }
 
 // ---- loading -----------------------------------------------------------------------------
+
+/** The preamble shipped with Loa (espeak-ng, Vietnamese): `assets/` from source or from dist/. */
+export const DEFAULT_TEST_PREAMBLE = findAsset('test-preamble-vi.wav');
+
+function findAsset(name: string): string {
+  let dir = import.meta.dirname;
+  for (let i = 0; i < 4; i++) {
+    const candidate = resolve(dir, 'assets', name);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return resolve(import.meta.dirname, '..', 'assets', name);
+}
 
 export function loadStationConfig(path: string): StationConfig {
   let text: string;
@@ -399,6 +450,13 @@ function finish(c: Parsed, file: string): StationConfig {
     timezone: c.timezone,
     dataDir: abs(c.dataDir),
     cache: c.cache,
+    testAlerts: {
+      maxDurationSec: c.testAlerts.maxDurationSec,
+      maxVolume: c.testAlerts.maxVolume,
+      preamble: c.testAlerts.preamble !== undefined ? abs(c.testAlerts.preamble) : DEFAULT_TEST_PREAMBLE,
+    },
+    relay: { schemes: [...new Set(c.relay.schemes)] },
+    stallSec: c.stallSec,
     central: c.central,
     keys: c.keys.map((k) => ({ id: k.id, publicKey: k.publicKey, allow: [...new Set(k.allow)] })),
     alertQuorum: c.alertQuorum,
@@ -431,7 +489,7 @@ function finish(c: Parsed, file: string): StationConfig {
 export function trustedKeys(config: StationConfig): Map<string, TrustedKey> {
   const map = new Map<string, TrustedKey>();
   for (const k of config.keys) {
-    map.set(k.id, { id: k.id, publicKey: publicKeyFromRaw(k.publicKey), allow: k.allow });
+    map.set(k.id, trustedKey(k.id, k.publicKey, k.allow));
   }
   return map;
 }

@@ -1,16 +1,23 @@
-import { existsSync, statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { IPublishPacket } from 'mqtt';
 import { ConfigError, loadStationConfig, type StationConfig } from './config.js';
 import { findFfmpeg, ffmpegVersion, runFfmpeg } from '../io/ffmpeg.js';
 import { connectBroker, waitConnected } from '../io/mqtt.js';
 import { createOutput } from './outputs/output.js';
 import { Topics, CentralState } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
+import { StationStore } from './store.js';
+import { statusFile, type StationStatus } from './telemetry.js';
 
 interface Check { name: string; ok: boolean; detail: string }
 
+/** A clock this far from the collector's is a fault: schedules air at the wrong time. */
+const MAX_CLOCK_OFFSET_MS = 2000;
+
 /** Returns the exit code: 0 when every check passed. */
-export async function runDoctor(configPath: string, opts: { json: boolean }): Promise<number> {
+export async function runDoctor(configPath: string, opts: { json: boolean; waitSec?: number }): Promise<number> {
   const checks: Check[] = [];
   let config: StationConfig | undefined;
   try {
@@ -38,59 +45,140 @@ export async function runDoctor(configPath: string, opts: { json: boolean }): Pr
       checks.push({ name: `zone ${z.id}`, ok: r.ok, detail: `${z.output.type}: ${r.detail}` });
       await out.close();
     }
-    try {
-      // A new box has no data dir yet: measure the filesystem it will be created on.
-      let probe = config.dataDir;
-      while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
-      const s = statfsSync(probe);
-      const free = Number(s.bavail) * Number(s.bsize);
-      const need = config.cache.quotaMB * 1024 * 1024 * 0.2;
-      const note = probe === config.dataDir ? '' : ` (${config.dataDir} will be created)`;
-      checks.push({ name: 'disk', ok: free > need, detail: `${(free / 1e9).toFixed(1)} GB free in ${probe}${note}` });
-    } catch (e) {
-      checks.push({ name: 'disk', ok: false, detail: `${config.dataDir}: ${(e as Error).message}` });
-    }
-    checks.push(...(await brokerChecks(config)));
+    checks.push(diskCheck(config));
+    const status = runningStatus(config);
+    checks.push(...storeChecks(config, status));
+    checks.push(ntpCheck());
+    checks.push(...(status ? statusChecks(config, status) : await brokerChecks(config, opts.waitSec ?? 20)));
   }
   if (opts.json) process.stdout.write(JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2) + '\n');
   else for (const c of checks) process.stdout.write(`${c.ok ? t('doctor.ok') : t('doctor.fail')}  ${c.name.padEnd(14)} ${c.detail}\n`);
   return checks.every((c) => c.ok) ? 0 : 1;
 }
 
-async function brokerChecks(config: StationConfig): Promise<Check[]> {
+function diskCheck(config: StationConfig): Check {
+  try {
+    // A new box has no data dir yet: measure the filesystem it will be created on.
+    let probe = config.dataDir;
+    while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+    const s = statfsSync(probe);
+    const free = Number(s.bavail) * Number(s.bsize);
+    const need = config.cache.quotaMB * 1024 * 1024 * 0.2;
+    const note = probe === config.dataDir ? '' : ` (${config.dataDir} will be created)`;
+    return { name: 'disk', ok: free > need, detail: `${(free / 1e9).toFixed(1)} GB free in ${probe}${note}` };
+  } catch (e) {
+    return { name: 'disk', ok: false, detail: `${config.dataDir}: ${(e as Error).message}` };
+  }
+}
+
+/** The running daemon's own report (status.json), if it is running and the report is fresh. */
+function runningStatus(config: StationConfig): StationStatus | undefined {
+  try {
+    const s = JSON.parse(readFileSync(statusFile(config.dataDir), 'utf8')) as StationStatus;
+    process.kill(s.pid, 0); // throws if no such process
+    const age = Date.now() - Date.parse(s.at);
+    return age < Math.max(3 * config.telemetrySec * 1000, 10_000) ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function storeChecks(config: StationConfig, status: StationStatus | undefined): Check[] {
+  const path = join(config.dataDir, 'station.db');
+  if (!existsSync(path)) return [{ name: 'store', ok: true, detail: `${path} will be created on first start` }];
+  const out: Check[] = [];
+  try {
+    const store = new StationStore(path, { readonly: true });
+    try {
+      const check = store.db.pragma('quick_check', { simple: true });
+      const reset = store.storeReset();
+      out.push({ name: 'store', ok: check === 'ok', detail: check === 'ok' ? `${path}: readable, ${store.outboxDepth()} ack(s) waiting, ${store.heldCount()} command(s) held for the clock` : `${path}: ${String(check)}` });
+      if (reset) out.push({ name: 'store reset', ok: false, detail: `the previous database was unreadable (${reset.reason}); it was moved to ${reset.movedTo} at ${reset.at}` });
+    } finally {
+      store.close();
+    }
+  } catch (e) {
+    out.push({ name: 'store', ok: false, detail: `${path}: ${(e as Error).message} (the daemon moves an unreadable file aside and starts afresh)` });
+  }
+  if (status?.storeFault) out.push({ name: 'store writes', ok: false, detail: `the running daemon cannot write: ${status.storeFault}; commands are not acknowledged until it recovers` });
+  return out;
+}
+
+/** Is the system clock synchronised (systemd-timesyncd, chrony or ntpd via timedatectl)? */
+function ntpCheck(): Check {
+  try {
+    const out = execFileSync('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { name: 'ntp', ok: out === 'yes', detail: out === 'yes' ? 'system clock synchronised' : 'system clock NOT synchronised (check systemd-timesyncd or chrony)' };
+  } catch {
+    if (existsSync('/run/systemd/timesync/synchronized')) return { name: 'ntp', ok: true, detail: 'systemd-timesyncd reports the clock synchronised' };
+    return { name: 'ntp', ok: false, detail: 'cannot tell whether the clock is synchronised (no timedatectl); install systemd-timesyncd or chrony' };
+  }
+}
+
+function offsetCheck(offsetMs: number | undefined, how: string): Check {
+  // Unknown is not wrong: without a collector there is nothing to compare with (the collector
+  // check says so); a measured offset beyond the limit is the fault.
+  if (offsetMs === undefined) return { name: 'clock', ok: true, detail: `station clock ${new Date().toISOString()}; offset to the collector unknown (${how})` };
+  const ok = Math.abs(offsetMs) <= MAX_CLOCK_OFFSET_MS;
+  return { name: 'clock', ok, detail: `${offsetMs >= 0 ? '+' : ''}${offsetMs} ms against the collector's clock${ok ? '' : ` (more than ${MAX_CLOCK_OFFSET_MS} ms: schedules air at the wrong time)`}` };
+}
+
+/** The daemon is running: read what it knows instead of opening a second session as this station. */
+function statusChecks(_config: StationConfig, s: StationStatus): Check[] {
+  return [
+    { name: 'daemon', ok: true, detail: `running (pid ${s.pid}), report at ${s.at}${s.stopped ? '; operator STOP in force' : ''}` },
+    { name: 'broker', ok: s.connected, detail: s.connected ? `connected to ${s.brokerUrl ?? 'the broker'} (epoch ${s.epoch})` : 'the daemon is not connected to the broker' },
+    { name: 'collector', ok: s.centralOnline, detail: s.centralOnline ? 'central collector online' : 'central collector offline' },
+    offsetCheck(s.clockOffsetMs, 'reported by the running daemon'),
+  ];
+}
+
+/**
+ * The daemon is not running: connect as the station to check credentials and ACL. The broker
+ * binds the client id to the user name, so this IS the station's session: keep it (clean:
+ * false) and never acknowledge a queued command, so the broker delivers them to the daemon.
+ */
+async function brokerChecks(config: StationConfig, waitSec: number): Promise<Check[]> {
   const topics = new Topics(config.broker.topicRoot);
-  // A distinct client id: the daemon's own persistent session must not be taken over.
   const client = connectBroker({
     urls: config.broker.urls,
-    clientId: `${config.station.id}-doctor-${process.pid}`,
-    clean: true,
+    clientId: config.station.id,
+    clean: false,
     username: config.broker.username,
     password: config.broker.password,
     tls: config.broker.tls,
     reconnectPeriodMs: 0,
     connectTimeoutMs: 5000,
   });
+  let central: { at?: string; online: boolean } | undefined;
+  let live: number | undefined;
+  client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void) => {
+    if (packet.topic === topics.centralState()) {
+      try {
+        const c = CentralState.parse(JSON.parse(packet.payload.toString()));
+        central = c;
+        if (packet.retain !== true && c.at) live = Date.now() - Date.parse(c.at);
+      } catch { /* not ours to judge */ }
+    }
+    // Withhold every PUBACK: a command queued for the station stays queued for the daemon.
+    callback(new Error('doctor does not take deliveries'));
+  };
   try {
     await waitConnected(client, 6000);
   } catch (e) {
     client.end(true);
     return [{ name: 'broker', ok: false, detail: `${config.broker.urls.join(', ')}: ${(e as Error).message}` }];
   }
-  const checks: Check[] = [{ name: 'broker', ok: true, detail: `connected to ${config.broker.urls[0]}` }];
-  // Clock: compare with the collector's retained central/state timestamp when it has one.
-  const central = await new Promise<{ at?: string; online: boolean } | undefined>((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), 1500);
-    client.on('message', (_t, payload) => {
-      try {
-        const c = CentralState.parse(JSON.parse(payload.toString()));
-        clearTimeout(timer);
-        resolve(c);
-      } catch { /* ignore */ }
-    });
-    client.subscribe(topics.centralState(), { qos: 1 });
-  });
+  const checks: Check[] = [{ name: 'broker', ok: true, detail: `connected to ${config.broker.urls[0]} (daemon not running)` }];
+  await new Promise<void>((resolve) => client.subscribe(topics.centralState(), { qos: 1 }, () => resolve()));
+  // The retained central/state arrives at once if there is one; then wait for a live heartbeat.
+  const seenBy = Date.now() + 2000;
+  const deadline = Date.now() + waitSec * 1000;
+  while (live === undefined && Date.now() < deadline && central?.online !== false && (central !== undefined || Date.now() < seenBy)) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
   checks.push({ name: 'collector', ok: central?.online === true, detail: central ? (central.online ? 'central collector online' : 'central collector offline') : 'no central/state seen' });
-  checks.push({ name: 'clock', ok: true, detail: `station clock ${new Date().toISOString()} (${config.timezone})` });
-  await new Promise<void>((r) => client.end(false, {}, () => r()));
+  checks.push(offsetCheck(live, central?.online ? `no live heartbeat within ${waitSec} s` : 'no collector online'));
+  await new Promise<void>((r) => client.end(true, {}, () => r()));
   return checks;
 }

@@ -1,5 +1,6 @@
 import type { Priority } from '../protocol/index.js';
 import { decide, localMinutesOf, nextWakeAt, type Decision, type DecideInput, type Job, type Playing, type QuietWindow } from './playback/decide.js';
+import { followsOperatorVolume, kindOf, maxDurationMs, reairAfterRestart, volumeFor, type TestAlertPolicy } from './playback/policy.js';
 import type { PcmSource, PlaybackHandle, PlaybackResult, ZoneOutput } from './outputs/output.js';
 import type { Clock } from './clock.js';
 import type { AckOutbox } from './outbox.js';
@@ -37,6 +38,9 @@ export interface EngineOptions {
   audio: AudioResolver;
   timezone: string;
   quietHours: QuietWindow[];
+  testAlerts: TestAlertPolicy;
+  /** See PlayRequest.stallMs. */
+  stallMs: number;
   log: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
   /** Called when an airing reaches its first frame: the time-to-air measurement point. */
   onFirstFrame?: (key: string, at: number) => void;
@@ -62,6 +66,13 @@ export class Engine {
       const saved = o.store.getMeta(`volume:${z.id}`);
       this.zoneVolume.set(z.id, saved === undefined ? z.defaultVolume : Number(saved));
     }
+    // An operator stop survives a restart: it ends only with `resume`.
+    this.stopped = o.store.getMeta('stopped') === '1';
+  }
+
+  /** Commit a state change with its ack now, or keep it for when the store recovers (store.ts). */
+  private write(label: string, fn: () => void): void {
+    this.o.store.durable(label, fn, this.o.clock.now());
   }
 
   /**
@@ -71,12 +82,12 @@ export class Engine {
    */
   start(): void {
     for (const job of this.o.store.openJobs()) {
-      if (job.state === 'playing' && job.priority === 'emergency') {
-        this.o.store.setJobState(job.key, 'pending');
+      if (job.state === 'playing' && reairAfterRestart(job.priority)) {
+        this.write('reair', () => this.o.store.setJobState(job.key, 'pending'));
         this.queue.set(job.key, { ...job, state: 'pending' });
         this.o.log('warn', 'emergency interrupted by a restart airs again', { key: job.key });
       } else if (job.state === 'playing') {
-        this.o.store.tx(() => {
+        this.write('interrupted', () => {
           this.o.store.setJobState(job.key, 'failed');
           this.ack(job, 'failed', { reason: 'interrupted', detail: 'the station restarted while this was on air' });
         });
@@ -100,6 +111,11 @@ export class Engine {
 
   get isStopped(): boolean {
     return this.stopped;
+  }
+
+  /** Whether a broadcast is queued or on air here (the scheduler asks before re-queuing). */
+  has(key: string): boolean {
+    return this.queue.has(key) || this.airing.has(key);
   }
 
   nowPlaying(): { zone: string; job: JobRow; since: number }[] {
@@ -130,9 +146,9 @@ export class Engine {
       if (zone !== undefined && z.id !== zone) continue;
       const v = Math.min(volume, z.maxVolume);
       this.zoneVolume.set(z.id, v);
-      this.o.store.setMeta(`volume:${z.id}`, v);
+      this.write('volume', () => this.o.store.setMeta(`volume:${z.id}`, v));
       for (const a of this.airing.values()) {
-        if (a.job.priority !== 'emergency') a.handles.get(z.id)?.setVolume(v);
+        if (followsOperatorVolume(a.job.priority)) a.handles.get(z.id)?.setVolume(this.volumeFor(a.job, z));
       }
     }
   }
@@ -147,7 +163,7 @@ export class Engine {
     const job = this.queue.get(broadcastId);
     if (job) {
       this.queue.delete(broadcastId);
-      this.o.store.tx(() => {
+      this.write('cancel', () => {
         this.o.store.setJobState(job.key, 'cancelled');
         this.ack(job, 'cancelled', { reason });
       });
@@ -157,26 +173,30 @@ export class Engine {
     return false;
   }
 
-  /** `stop`: everything except emergencies goes off air; due items are dropped. */
+  /**
+   * `stop`: everything except emergencies goes off air, and nothing but an emergency starts
+   * until `resume` (the decision's stop gate). Queued items stay queued: one still within its
+   * window when `resume` comes plays then; one whose window closes first is acked missed
+   * (stopped). Returns how many airings were cut.
+   */
   stopAll(reason: string): number {
     let n = 0;
+    this.stopped = true;
+    this.write('stop', () => this.o.store.setMeta('stopped', '1'));
     for (const a of [...this.airing.values()]) {
       if (a.job.priority === 'emergency') continue;
       this.endEarly(a, 'cancelled', reason);
       n++;
     }
-    const now = this.o.clock.now();
-    for (const job of [...this.queue.values()]) {
-      if (job.priority === 'emergency' || job.readyAt > now) continue;
-      this.queue.delete(job.key);
-      this.o.store.tx(() => {
-        this.o.store.setJobState(job.key, 'cancelled');
-        this.ack(job, 'cancelled', { reason });
-      });
-      n++;
-    }
     this.evaluate();
     return n;
+  }
+
+  /** `resume`: lift an operator stop. */
+  resume(): void {
+    this.stopped = false;
+    this.write('resume', () => this.o.store.setMeta('stopped', '0'));
+    this.evaluate();
   }
 
   /** SIGTERM: fade everything out and record why. */
@@ -202,7 +222,7 @@ export class Engine {
     // The zones are free from this instant: the decision must not wait for the outputs to drain.
     this.airing.delete(a.job.key);
     const end = this.o.clock.now();
-    this.o.store.tx(() => {
+    this.write(state, () => {
       this.o.store.setJobState(a.job.key, state);
       this.ack(a.job, state, { reason, startedAt: a.firstFrameAt, endedAt: end, sha256: a.sha256 });
     });
@@ -273,7 +293,7 @@ export class Engine {
         // A scheduled item's max delay is the station's grace window: say so in its words, the
         // same reason the scheduler gives an occurrence it finds already too late.
         const reason = job.commandType === 'schedule' && d.reason === 'max_delay' ? 'grace_exceeded' : d.reason;
-        this.o.store.tx(() => {
+        this.write('missed', () => {
           this.o.store.setJobState(job.key, 'missed');
           this.ack(job, 'missed', { reason });
           this.asRun(job, job.zones, { outcome: 'missed', reason });
@@ -285,9 +305,10 @@ export class Engine {
         if (!job) return;
         this.queue.delete(d.key);
         const why = this.o.audio.failure(job) ?? 'media not ready at air time';
-        this.o.store.tx(() => {
+        const code = reasonCode(why) ?? 'media_not_ready';
+        this.write('failed', () => {
           this.o.store.setJobState(job.key, 'failed');
-          this.ack(job, 'failed', { reason: 'media_not_ready', detail: why });
+          this.ack(job, 'failed', { reason: code, detail: why });
           this.asRun(job, job.zones, { outcome: 'failed', reason: why });
         });
         return;
@@ -312,7 +333,7 @@ export class Engine {
     const job = this.queue.get(key);
     if (!job) return;
     this.queue.delete(key);
-    this.o.store.tx(() => {
+    this.write('failed', () => {
       this.o.store.setJobState(key, 'failed');
       this.ack(job, 'failed', { reason, detail });
       this.asRun(job, job.zones, { outcome: 'failed', reason: detail });
@@ -333,9 +354,10 @@ export class Engine {
   }
 
   private volumeFor(job: JobRow, zone: ZoneConfig): number {
-    // Emergency plays at each zone's maximum; otherwise the item's volume, capped.
-    if (job.priority === 'emergency') return zone.maxVolume;
-    return Math.min(job.spec.volume ?? this.zoneVolume.get(zone.id) ?? zone.defaultVolume, zone.maxVolume);
+    return volumeFor(
+      { kind: kindOf({ commandType: job.commandType, test: job.spec.test }), zoneMax: zone.maxVolume, zoneVolume: this.zoneVolume.get(zone.id) ?? zone.defaultVolume, requested: job.spec.volume },
+      this.o.testAlerts,
+    );
   }
 
   private async run(a: Airing): Promise<void> {
@@ -368,7 +390,8 @@ export class Engine {
           sources: src.sources,
           volume: this.volumeFor(job, z),
           label: `${z.id}-${job.key}`.slice(0, 100),
-          maxDurationMs: job.spec.maxDurationSec !== undefined ? job.spec.maxDurationSec * 1000 : undefined,
+          maxDurationMs: maxDurationMs(kindOf({ commandType: job.commandType, test: job.spec.test }), job.spec.maxDurationSec, this.o.testAlerts),
+          stallMs: this.o.stallMs,
         });
         a.handles.set(z.id, handle);
         handle.firstFrame.then(
@@ -400,7 +423,7 @@ export class Engine {
     // Outputs report performance-derived wall time; acks use the station clock.
     a.firstFrameAt = this.o.clock.now() - Math.max(0, Date.now() - t);
     this.o.onFirstFrame?.(a.job.key, t);
-    this.o.store.tx(() => {
+    this.write('started', () => {
       this.o.store.setJobState(a.job.key, 'playing');
       this.ack(a.job, 'started', { startedAt: a.firstFrameAt, sha256: a.sha256, url: a.url });
     });
@@ -412,7 +435,7 @@ export class Engine {
     const wasCurrent = this.airing.get(job.key) === a;
     if (wasCurrent) this.airing.delete(job.key);
     const failed = results.find((r) => r.outcome === 'failed');
-    this.o.store.tx(() => {
+    this.write('finished', () => {
       results.forEach((r, i) => {
         const zone = zoneIds[i] ?? job.zones[i]!;
         const outcome = a.endAs?.state ?? (r.outcome === 'completed' ? 'completed' : r.outcome === 'failed' ? 'failed' : 'stopped');
@@ -420,8 +443,9 @@ export class Engine {
       });
       if (a.endAs) return; // already acked preempted/cancelled when it was stopped
       if (failed || a.firstFrameAt === undefined) {
+        const detail = failed?.reason ?? 'no_audio: no audio reached the output';
         this.o.store.setJobState(job.key, 'failed');
-        this.ack(job, 'failed', { reason: 'playback_failed', detail: failed?.reason ?? 'no audio reached the output', startedAt: a.firstFrameAt, endedAt: end, sha256: a.sha256 });
+        this.ack(job, 'failed', { reason: reasonCode(detail) ?? 'playback_failed', detail, startedAt: a.firstFrameAt, endedAt: end, sha256: a.sha256 });
       } else {
         this.o.store.setJobState(job.key, 'completed');
         this.ack(job, 'completed', { startedAt: a.firstFrameAt, endedAt: end, sha256: a.sha256, url: a.url });
@@ -467,4 +491,30 @@ export class Engine {
       });
     }
   }
+}
+
+/**
+ * Failure reasons acks carry as `reason` (docs/protocol.md lists each). A failure message that
+ * starts with one of these codes ("no_audio: …") is acked with that code.
+ */
+export const FAILURE_REASONS = [
+  'no_audio',
+  'media_missing',
+  'disk_full',
+  'fetch_failed',
+  'transcode_failed',
+  'sha_mismatch',
+  'too_large',
+  'quota',
+  'relay_failed',
+  'no_test_preamble',
+  'write_failed',
+  'internal_error',
+] as const;
+
+const REASON_IN_MESSAGE = new RegExp(`\\b(${FAILURE_REASONS.join('|')}): `);
+
+/** The first known failure code in a message (it may be wrapped: "live PCM stream failed: disk_full: …"). */
+function reasonCode(message: string): string | undefined {
+  return REASON_IN_MESSAGE.exec(message)?.[1];
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StationConfig } from './config.js';
 import { StationStore } from './store.js';
@@ -6,7 +7,13 @@ import { t } from '../io/i18n.js';
 const fmt = (t?: number) => (t === undefined ? '-' : new Date(t).toISOString().replace('T', ' ').slice(0, 19));
 
 export function printAsRun(config: StationConfig, opts: { from?: string; to?: string; limit: string; json?: boolean }): void {
-  const store = new StationStore(join(config.dataDir, 'station.db'));
+  const file = join(config.dataDir, 'station.db');
+  if (!existsSync(file)) {
+    if (opts.json) process.stdout.write('[]\n');
+    else process.stdout.write(t('log.empty') + '\n');
+    return;
+  }
+  const store = new StationStore(file, { readonly: true });
   try {
     const rows = store.asRun({
       from: opts.from ? Date.parse(opts.from) : undefined,

@@ -3,7 +3,8 @@ import { Command, CommanderError } from 'commander';
 import pino from 'pino';
 import { ConfigError, loadStationConfig, stationConfigWarnings } from './config.js';
 import { clockFromEnv } from './clock.js';
-import { Station, SOFTWARE_VERSION } from './station.js';
+import { Station } from './station.js';
+import { SOFTWARE_VERSION } from '../io/version.js';
 import { runDoctor } from './doctor.js';
 import { printAsRun } from './log-command.js';
 import { t } from '../io/i18n.js';
@@ -24,11 +25,14 @@ program
     // No exception kills the daemon: a ward box must keep its schedule.
     process.on('uncaughtException', (e) => log('error', 'uncaught exception', { err: e.stack }));
     process.on('unhandledRejection', (e) => log('error', 'unhandled rejection', { err: e instanceof Error ? e.stack : String(e) }));
-    const station = new Station(config, clockFromEnv(), log, {
+    const clock = clockFromEnv(process.env, (msg) => log('warn', msg));
+    const station = new Station(config, clock, log, {
       onFirstFrame: (key, at) => logger.info({ key, at }, 'first frame on air'),
+      // A database found corrupt while running: restart, and the next start moves it aside.
+      onCorruptStore: () => void stop('store corrupt', 75),
     });
     let stopping = false;
-    const stop = async (signal: string) => {
+    async function stop(signal: string, code = 0): Promise<void> {
       if (stopping) return;
       stopping = true;
       log('info', 'stopping', { signal });
@@ -37,9 +41,9 @@ program
         await station.stop();
       } finally {
         clearTimeout(force);
-        process.exit(0);
+        process.exit(code);
       }
-    };
+    }
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
     for (const w of stationConfigWarnings(config)) log('warn', w);
@@ -65,8 +69,9 @@ program
   .description(t('station.doctor'))
   .requiredOption('-c, --config <file>', t('station.opt.config'), process.env.LOA_STATION_CONFIG)
   .option('--json', t('opt.json'))
-  .action(async (opts: { config: string; json?: boolean }) => {
-    process.exitCode = await runDoctor(opts.config, { json: opts.json === true });
+  .option('--wait <seconds>', t('station.opt.doctorWait'), '20')
+  .action(async (opts: { config: string; json?: boolean; wait: string }) => {
+    process.exitCode = await runDoctor(opts.config, { json: opts.json === true, waitSec: Math.max(0, Math.min(120, Number(opts.wait) || 0)) });
   });
 
 try {

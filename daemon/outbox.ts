@@ -49,11 +49,13 @@ export class AckOutbox {
       return undefined;
     }
     const seq = this.store.nextAckSeq();
+    const db = this.store.dbId();
     const ack: Omit<Ack, 'historical'> = {
       v: 1,
       type: 'ack',
-      id: `${this.station}:${seq}`,
+      id: `${this.station}:${db}:${seq}`,
       station: this.station,
+      db,
       seq,
       epoch: this.store.currentEpoch(),
       state: input.state,
@@ -66,7 +68,8 @@ export class AckOutbox {
       plannedAt: iso(input.plannedAt),
       startedAt: iso(input.startedAt),
       endedAt: iso(input.endedAt),
-      at: new Date(this.clock.now()).toISOString(),
+      // A write deferred by a store fault carries the time it happened, not the time it was written.
+      at: new Date(this.store.eventTime(this.clock.now())).toISOString(),
       sha256: input.sha256,
       reason: input.reason?.slice(0, 200),
       detail: input.detail?.slice(0, 2000),

@@ -1,21 +1,34 @@
 import { occurrencesBetween, type Occurrence, type ScheduleBody } from '../protocol/index.js';
 import type { Clock } from './clock.js';
-import type { StationStore } from './store.js';
+import type { AckOutbox } from './outbox.js';
+import type { JobRow, StationStore } from './store.js';
 
 export interface SchedulerHooks {
-  /** An occurrence whose time has come (within the grace window). */
-  fire(occ: Occurrence, version: number): void;
-  /** An occurrence that could not start within the grace window (daemon down, clock step). */
-  missed(occ: Occurrence, version: number, lateMs: number): void;
+  /** A job for an occurrence whose time has come (queued LEAD_MS ahead). */
+  queued(job: JobRow): void;
+  /** Whether the engine already holds this broadcast (queued or on air). */
+  has(key: string): boolean;
   error?(e: Error): void;
   /** The wall clock jumped (NTP step, suspend, operator): timers armed on it are stale. */
   clockStepped?(deltaMs: number): void;
 }
 
+export interface SchedulerOptions {
+  store: StationStore;
+  outbox: AckOutbox;
+  clock: Clock;
+  graceMs: number;
+  /** Every zone of the station: an item without zones plays on all of them. */
+  zones: string[];
+  hooks: SchedulerHooks;
+}
+
 /**
- * Plays the applied schedule with or without a broker. It expands recurrence itself, re-arms
- * at most every 60 s from the wall clock (so clock steps and suspend are noticed), and keeps
- * `scan_until` in SQLite so a restart knows what it has already handled.
+ * Plays the applied schedule with or without a broker. It expands recurrence itself, turns each
+ * occurrence into a job (or a `missed` ack when it is already too late), re-arms at most every
+ * 60 s from the wall clock (so clock steps and suspend are noticed), and keeps `scan_until` in
+ * SQLite so a restart knows what it has already handled. Writes that a full disk refuses are
+ * kept in memory (store.durable) and the schedule keeps playing.
  */
 export class Scheduler {
   /** Never look back further than this when catching up after downtime. */
@@ -33,26 +46,24 @@ export class Scheduler {
   private stopped = false;
   /** Wall-clock minus monotonic time at the last check: it moves only when the clock steps. */
   private skew = 0;
+  /** scan_until as this process knows it, even when the store cannot record it. */
+  private scanUntil: number | undefined;
 
-  constructor(
-    private readonly store: StationStore,
-    private readonly clock: Clock,
-    private readonly graceMs: number,
-    private readonly hooks: SchedulerHooks,
-  ) {}
+  constructor(private readonly o: SchedulerOptions) {}
 
   start(): void {
     this.stopped = false;
-    if (this.store.getMeta('scan_until') === undefined) this.store.setMeta('scan_until', this.clock.now());
-    this.skew = this.clock.now() - performance.now();
+    const saved = this.o.store.getMeta('scan_until');
+    this.scanUntil = saved === undefined ? this.o.clock.now() : Number(saved);
+    this.skew = this.o.clock.now() - performance.now();
     // A cheap once-a-second look for clock steps, so a jump is handled at once rather than at
     // the next minute's re-arm.
     this.watch = setInterval(() => {
-      const skew = this.clock.now() - performance.now();
+      const skew = this.o.clock.now() - performance.now();
       const delta = skew - this.skew;
       this.skew = skew;
       if (Math.abs(delta) > Scheduler.STEP_MS) {
-        this.hooks.clockStepped?.(delta);
+        this.o.hooks.clockStepped?.(delta);
         this.tick();
       }
     }, 1000);
@@ -78,16 +89,17 @@ export class Scheduler {
       this.scan();
     } catch (e) {
       // Never let one bad tick end the schedule: try again within the minute.
-      this.hooks.error?.(e as Error);
+      this.o.hooks.error?.(e as Error);
       this.timer = setTimeout(() => this.tick(), Scheduler.MAX_SLEEP_MS);
     }
   }
 
   private scan(): void {
-    const now = this.clock.now();
+    const { store, clock } = this.o;
+    const now = clock.now();
     const horizon = now + Scheduler.LEAD_MS;
-    const current = this.store.currentSchedule();
-    let scanUntil = Number(this.store.getMeta('scan_until') ?? horizon);
+    const current = store.currentSchedule();
+    let scanUntil = this.scanUntil ?? horizon;
     if (horizon < scanUntil) {
       // The clock went back: occurrences up to scanUntil were handled, and broadcast ids are
       // derived from planned times, so re-reaching them cannot air anything twice.
@@ -95,16 +107,91 @@ export class Scheduler {
     }
     if (current) {
       const from = Math.max(scanUntil, now - Scheduler.MAX_CATCH_UP_MS);
+      const late = new Map<string, Occurrence[]>();
       for (const occ of occurrencesBetween(current.body, from, horizon)) {
-        const late = now - occ.plannedAt;
-        if (late <= this.graceMs) this.hooks.fire(occ, current.version);
-        else this.hooks.missed(occ, current.version, late);
+        if (now - occ.plannedAt <= this.o.graceMs) this.fire(occ, current.commandId, current.version);
+        else late.set(occ.item.id, [...(late.get(occ.item.id) ?? []), occ]);
       }
+      for (const occs of late.values()) this.missed(occs, current.commandId, current.version, now);
     }
-    this.store.setMeta('scan_until', horizon);
+    this.scanUntil = horizon;
+    store.durable('scan_until', () => store.setMeta('scan_until', horizon), now);
     const next = current ? nextAfter(current.body, horizon) : undefined;
     const wait = Math.max(0, Math.min(Scheduler.MAX_SLEEP_MS, next === undefined ? Infinity : next - Scheduler.LEAD_MS - now));
     this.timer = setTimeout(() => this.tick(), wait);
+  }
+
+  private fire(occ: Occurrence, commandId: string, version: number): void {
+    const { store, outbox } = this.o;
+    const job = this.job(occ, commandId);
+    if (this.o.hooks.has(job.key) || store.hasJob(job.key)) return;
+    store.durable(
+      'scheduled',
+      () => {
+        if (!store.addJob(job)) return;
+        outbox.add({ state: 'scheduled', commandId, commandType: 'schedule', broadcastId: job.key, itemId: job.itemId, priority: job.priority, zones: job.zones, plannedAt: job.readyAt, scheduleVersion: version });
+      },
+      this.o.clock.now(),
+    );
+    // Queued whether or not the write went through: a full disk must not silence the schedule.
+    this.o.hooks.queued(job);
+  }
+
+  /**
+   * Occurrences of one item found already past the grace window (the daemon was down, the
+   * clock jumped): one `missed` ack for the whole run of them, not one per occurrence, so a
+   * week of a minutely item is one row, not ten thousand.
+   */
+  private missed(occs: Occurrence[], commandId: string, version: number, now: number): void {
+    const { store, outbox } = this.o;
+    const first = occs[0]!;
+    const last = occs[occs.length - 1]!;
+    const job = { ...this.job(first, commandId), state: 'missed' as const };
+    if (store.hasJob(job.key)) return;
+    const lateS = Math.round((now - first.plannedAt) / 1000);
+    const detail =
+      occs.length === 1
+        ? `could not start within ${Math.round(this.o.graceMs / 1000)} s (${lateS} s late)`
+        : `${occs.length} occurrences from ${new Date(first.plannedAt).toISOString()} to ${new Date(last.plannedAt).toISOString()} could not start within ${Math.round(this.o.graceMs / 1000)} s`;
+    store.durable(
+      'missed',
+      () => {
+        if (!store.addJob(job)) return;
+        outbox.add({
+          state: 'missed', commandId, commandType: 'schedule', broadcastId: job.key, itemId: job.itemId, priority: job.priority,
+          zones: job.zones, plannedAt: job.readyAt, scheduleVersion: version, reason: 'grace_exceeded', detail,
+        });
+        store.addAsRun({ broadcastId: job.key, itemId: job.itemId, title: job.spec.title, zone: job.zones.join(','), priority: job.priority, plannedAt: job.readyAt, outcome: 'missed', reason: occs.length > 1 ? `grace_exceeded (${occs.length} occurrences)` : 'grace_exceeded' });
+      },
+      now,
+    );
+  }
+
+  private job(occ: Occurrence, commandId: string): JobRow {
+    const item = occ.item;
+    return {
+      key: occ.broadcastId,
+      commandId,
+      commandType: 'schedule',
+      itemId: item.id,
+      priority: item.priority,
+      zones: item.zones ?? this.o.zones,
+      readyAt: occ.plannedAt,
+      enqueuedAt: this.o.clock.now(),
+      state: 'pending',
+      spec: {
+        title: item.title,
+        audio: item.audio,
+        volume: item.volume,
+        chime: item.chime,
+        repeat: item.repeat,
+        gapSec: item.gapSec,
+        maxDurationSec: item.maxDurationSec,
+        policy: item.policy,
+        // A scheduled item is never aired later than the grace window.
+        maxDelaySec: Math.min(item.maxDelaySec, Math.round(this.o.graceMs / 1000)),
+      },
+    };
   }
 }
 

@@ -1,56 +1,79 @@
-import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Topics, type Command, type Occurrence, type Telemetry } from '../protocol/index.js';
+import { Topics, type Command, type StationState } from '../protocol/index.js';
 import { findFfmpeg } from '../io/ffmpeg.js';
+import { SOFTWARE_VERSION } from '../io/version.js';
+import { AckPublisher } from './ack-publisher.js';
 import { trustedKeys, type StationConfig } from './config.js';
 import type { Clock } from './clock.js';
 import { Engine } from './engine.js';
 import { Inbound } from './inbound.js';
 import { MediaCache } from './media/cache.js';
 import { StationAudio } from './media/audio.js';
+import { MediaFetcher } from './media-fetch.js';
 import { AckOutbox } from './outbox.js';
 import { createOutput, type ZoneOutput } from './outputs/output.js';
 import { Scheduler } from './scheduler.js';
-import { StationSession } from './session.js';
-import { StationStore, type JobRow } from './store.js';
+import { StationStore } from './store.js';
+import { CentralClock, StationTelemetry } from './telemetry.js';
+import { StationTransport } from './transport.js';
 
-export const SOFTWARE_VERSION = 'loa-station/0.1.0';
+export { SOFTWARE_VERSION };
 
 export type Logger = (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
 
 /**
- * One ward box: the composition of store, session, inbound, scheduler, media and engine.
+ * One ward box: the composition of store, transport, inbound, scheduler, media and engine.
  * Everything outside is reached through those small shells; this file only wires them.
  */
 export class Station {
   readonly store: StationStore;
   readonly outbox: AckOutbox;
   readonly engine: Engine;
-  readonly session: StationSession;
+  readonly transport: StationTransport;
+  readonly acks: AckPublisher;
   readonly scheduler: Scheduler;
   readonly audio: StationAudio;
   readonly cache: MediaCache;
-  private readonly inbound: Inbound;
+  readonly inbound: Inbound;
+  readonly central: CentralClock;
+  readonly telemetry: StationTelemetry;
+  private readonly media: MediaFetcher;
   private readonly outputs = new Map<string, ZoneOutput>();
-  private telemetryTimer: NodeJS.Timeout | undefined;
-  private housekeepingTimer: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  /** A PUBACK was withheld since the store last recovered: reconnect to get it again. */
+  private refusedPuback = false;
   private lastError: string | undefined;
   private ffmpegOk = false;
-  private centralOnline = false;
+  private lastHousekeeping = performance.now();
 
   constructor(
     readonly config: StationConfig,
     readonly clock: Clock,
     private readonly log: Logger,
-    hooks: { onFirstFrame?: (key: string, at: number) => void } = {},
+    hooks: { onFirstFrame?: (key: string, at: number) => void; onCorruptStore?: () => void } = {},
   ) {
     const topics = new Topics(config.broker.topicRoot);
     const logErr: Logger = (level, msg, extra) => {
       if (level === 'error') this.lastError = `${msg}${extra && 'err' in extra ? `: ${String((extra as { err: unknown }).err).split('\n')[0]}` : ''}`;
       log(level, msg, extra);
     };
-    this.store = new StationStore(join(config.dataDir, 'station.db'));
-    this.outbox = new AckOutbox(this.store, config.station.id, clock);
+    const station = config.station.id;
+
+    this.store = new StationStore(join(config.dataDir, 'station.db'), { now: () => clock.now() });
+    if (this.store.reset) {
+      logErr('error', 'station database was unreadable: moved aside, started a fresh store', { err: this.store.reset.reason, movedTo: this.store.reset.movedTo });
+    }
+    this.store.onFault((fault) => {
+      if (fault === undefined) {
+        log('info', 'store recovered: writes succeed again');
+        return;
+      }
+      logErr('error', 'store refuses writes: commands are not acknowledged until it recovers', { err: fault });
+      if (/SQLITE_(CORRUPT|NOTADB)/.test(fault)) hooks.onCorruptStore?.();
+      this.startRecovery();
+    });
+    this.outbox = new AckOutbox(this.store, station, clock);
     for (const z of config.zones) {
       this.outputs.set(z.id, createOutput(z.output.type === 'alsa' ? { ...z.output, ffmpegPath: config.ffmpeg } : z.output));
     }
@@ -63,13 +86,15 @@ export class Station {
     this.cache = new MediaCache({
       dir: join(config.dataDir, 'cache'),
       quotaBytes: config.cache.quotaMB * 1024 * 1024,
+      maxClipMs: config.cache.maxClipMinutes * 60_000,
       loudness: config.loudness,
       ffmpegPath: config.ffmpeg,
       log: (msg, extra) => log('info', msg, extra),
       // Automatic eviction must never drop a clip something is still waiting to air.
       pinned: () => this.pinnedMedia(),
     });
-    this.session = new StationSession({
+    this.central = new CentralClock(clock);
+    this.transport = new StationTransport({
       broker: {
         urls: config.broker.urls,
         username: config.broker.username,
@@ -77,38 +102,42 @@ export class Station {
         tls: config.broker.tls,
         keepaliveSec: config.broker.keepaliveSec,
       },
-      station: config.station.id,
+      station,
       groups: config.station.groups,
       topics,
-      store: this.store,
-      collector: config.central.collector,
+      nextEpoch: () => this.store.nextEpoch(),
+      willEpoch: () => this.store.currentEpoch() + 1,
       log: logErr,
       handlers: {
-        onInbound: (topic, payload) => this.inbound.handle(topic, payload),
-        onReceipt: (seqs) => this.store.dropOutbox(seqs),
-        onCentralState: (online) => {
+        inbound: (topic, payload) => this.inbound.handle(topic, payload),
+        media: (sha, payload) => this.media.deliver(sha, payload),
+        receipt: (payload) => this.acks.receipt(payload),
+        centralState: (payload, live) => {
           // The collector came back (maybe with a lost session): send what it has not receipted.
-          if (online && !this.centralOnline) this.session.resendAll();
-          this.centralOnline = online;
+          if (this.central.update(payload, live)) this.acks.resendAll();
         },
-        onConnect: () => undefined,
-        birth: () => ({
-          at: new Date(this.clock.now()).toISOString(),
-          software: SOFTWARE_VERSION,
-          name: config.station.name,
-          groups: config.station.groups,
-          zones: config.zones.map((z) => ({ id: z.id, name: z.name })),
-          scheduleVersion: this.store.currentSchedule()?.version ?? null,
-        }),
+        connected: () => {
+          this.publishBirth();
+          this.acks.connected();
+        },
+        storeRefused: () => {
+          this.refusedPuback = true;
+          this.startRecovery();
+        },
       },
     });
-    this.outbox.onAdded(() => this.session.flush());
+    this.acks = new AckPublisher({ store: this.store, transport: this.transport, topics, station, collector: config.central.collector, log: logErr });
+    this.media = new MediaFetcher(this.transport, topics, logErr);
+    this.outbox.onAdded(() => this.acks.flush());
     this.audio = new StationAudio({
       cache: this.cache,
       dir: join(config.dataDir, 'media'),
       chimes: config.chimes,
+      testPreamble: config.testAlerts.preamble,
       ffmpegPath: config.ffmpeg,
-      fetchMqtt: (sha, timeoutMs) => this.session.fetchMedia(sha, timeoutMs),
+      concurrency: config.cache.concurrency,
+      relaySchemes: config.relay.schemes,
+      fetchMqtt: (sha, timeoutMs) => this.media.fetch(sha, timeoutMs),
       onChange: () => this.engine.poke(),
       onFailed: (sha, reason, detail) => {
         for (const job of this.engine.pendingKeys()) {
@@ -126,16 +155,29 @@ export class Station {
       audio: this.audio,
       timezone: config.timezone,
       quietHours: config.quietHours,
+      testAlerts: { maxDurationMs: config.testAlerts.maxDurationSec * 1000, maxVolume: config.testAlerts.maxVolume },
+      stallMs: config.stallSec * 1000,
       log: logErr,
       onFirstFrame: hooks.onFirstFrame,
     });
-    this.scheduler = new Scheduler(this.store, clock, config.graceSec * 1000, {
-      fire: (occ, version) => this.fireOccurrence(occ, version),
-      missed: (occ, version, lateMs) => this.missOccurrence(occ, version, lateMs),
-      error: (e) => logErr('error', 'scheduler tick failed', { err: e.stack }),
-      clockStepped: (deltaMs) => {
-        log('warn', 'wall clock stepped', { deltaMs: Math.round(deltaMs) });
-        this.engine.poke();
+    this.scheduler = new Scheduler({
+      store: this.store,
+      outbox: this.outbox,
+      clock,
+      graceMs: config.graceSec * 1000,
+      zones: config.zones.map((z) => z.id),
+      hooks: {
+        queued: (job) => {
+          this.audio.prefetch(job.spec.audio);
+          this.engine.enqueue(job);
+        },
+        has: (key) => this.engine.has(key),
+        error: (e) => logErr('error', 'scheduler tick failed', { err: e.stack }),
+        clockStepped: (deltaMs) => {
+          log('warn', 'wall clock stepped', { deltaMs: Math.round(deltaMs) });
+          this.engine.poke();
+          this.inbound.recheckHeld();
+        },
       },
     });
     const keys = trustedKeys(config);
@@ -145,7 +187,7 @@ export class Station {
       clock,
       zones: config.zones.map((z) => z.id),
       context: () => ({
-        station: { id: config.station.id, groups: config.station.groups },
+        station: { id: station, groups: config.station.groups },
         keys,
         alertQuorum: config.alertQuorum,
         clockSkewMs: config.clockSkewSec * 1000,
@@ -155,18 +197,29 @@ export class Station {
           const s = this.store.currentSchedule();
           if (s) for (const item of s.body.items) this.audio.prefetch(item.audio);
           this.scheduler.reload();
-          this.session.publishBirth();
+          this.publishBirth();
         },
         jobAdded: (job) => {
-          this.audio.prefetch(job.spec.audio);
+          this.audio.prefetch(job.spec.audio, job.priority === 'emergency');
           this.engine.enqueue(job);
         },
-        cancel: (broadcastId, _commandId, reason) => {
-          if (!this.engine.cancel(broadcastId, reason)) log('info', 'cancel: nothing to cancel', { broadcastId });
+        cancel: (broadcastId) => {
+          if (!this.engine.cancel(broadcastId, 'cancelled')) log('info', 'cancel: nothing to cancel', { broadcastId });
         },
         control: (cmd) => this.control(cmd),
       },
       log: logErr,
+    });
+    this.telemetry = new StationTelemetry({
+      config,
+      clock,
+      store: this.store,
+      engine: this.engine,
+      cache: this.cache,
+      transport: this.transport,
+      central: this.central,
+      ffmpegOk: () => this.ffmpegOk,
+      lastError: () => this.lastError,
     });
   }
 
@@ -174,69 +227,76 @@ export class Station {
     await this.cache.init();
     await this.audio.prepareChimes();
     // Media for anything still pending (after a restart) and the applied schedule.
-    for (const job of this.store.openJobs()) this.audio.prefetch(job.spec.audio);
+    for (const job of this.store.openJobs()) this.audio.prefetch(job.spec.audio, job.priority === 'emergency');
     const s = this.store.currentSchedule();
     if (s) for (const item of s.body.items) this.audio.prefetch(item.audio);
     this.engine.start();
     this.scheduler.start();
-    this.session.start();
-    this.telemetryTimer = setInterval(() => this.session.publishTelemetry(this.telemetry()), this.config.telemetrySec * 1000);
-    this.housekeepingTimer = setInterval(() => this.housekeeping(), 3600_000);
+    this.transport.start();
+    this.timers.push(
+      setInterval(() => this.publishTelemetry(), this.config.telemetrySec * 1000),
+      setInterval(() => this.housekeeping(), 3600_000),
+      // A box whose clock was behind holds commands; the clock may be set without a step we see.
+      setInterval(() => this.inbound.recheckHeld(), 60_000),
+    );
     this.housekeeping();
+    this.telemetry.writeStatus();
   }
 
-  private fireOccurrence(occ: Occurrence, version: number): void {
-    const job = this.occurrenceJob(occ, version);
-    const added = this.store.tx(() => {
-      if (!this.store.addJob(job)) return false;
-      this.outbox.add({ state: 'scheduled', commandId: job.commandId, commandType: 'schedule', broadcastId: job.key, itemId: job.itemId, priority: job.priority, zones: job.zones, plannedAt: job.readyAt, scheduleVersion: version });
-      return true;
-    });
-    if (added) {
-      this.audio.prefetch(job.spec.audio);
-      this.engine.enqueue(job);
-    }
-  }
-
-  private missOccurrence(occ: Occurrence, version: number, lateMs: number): void {
-    const job = { ...this.occurrenceJob(occ, version), state: 'missed' as const };
-    this.store.tx(() => {
-      if (!this.store.addJob(job)) return;
-      this.outbox.add({
-        state: 'missed', commandId: job.commandId, commandType: 'schedule', broadcastId: job.key, itemId: job.itemId, priority: job.priority,
-        zones: job.zones, plannedAt: job.readyAt, scheduleVersion: version, reason: 'grace_exceeded',
-        detail: `could not start within ${this.config.graceSec} s (${Math.round(lateMs / 1000)} s late)`,
-      });
-      this.store.addAsRun({ broadcastId: job.key, itemId: job.itemId, title: job.spec.title, zone: job.zones.join(','), priority: job.priority, plannedAt: job.readyAt, outcome: 'missed', reason: 'grace_exceeded' });
-    });
-  }
-
-  private occurrenceJob(occ: Occurrence, _version: number): JobRow {
-    const item = occ.item;
-    const s = this.store.currentSchedule()!;
-    return {
-      key: occ.broadcastId,
-      commandId: s.commandId,
-      commandType: 'schedule',
-      itemId: item.id,
-      priority: item.priority,
-      zones: item.zones ?? this.config.zones.map((z) => z.id),
-      readyAt: occ.plannedAt,
-      enqueuedAt: this.clock.now(),
-      state: 'pending',
-      spec: {
-        title: item.title,
-        audio: item.audio,
-        volume: item.volume,
-        chime: item.chime,
-        repeat: item.repeat,
-        gapSec: item.gapSec,
-        maxDurationSec: item.maxDurationSec,
-        policy: item.policy,
-        // A scheduled item is never aired later than the grace window.
-        maxDelaySec: Math.min(item.maxDelaySec, this.config.graceSec),
-      },
+  private publishBirth(): void {
+    const state: StationState = {
+      v: 1,
+      type: 'state',
+      station: this.config.station.id,
+      online: true,
+      epoch: this.transport.currentEpoch,
+      at: new Date(this.clock.now()).toISOString(),
+      software: SOFTWARE_VERSION,
+      name: this.config.station.name,
+      groups: this.config.station.groups,
+      zones: this.config.zones.map((z) => ({ id: z.id, name: z.name })),
+      scheduleVersion: this.store.currentSchedule()?.version ?? null,
+      db: this.store.dbId(),
     };
+    const reset = this.store.storeReset();
+    if (reset) state.storeReset = reset;
+    this.transport.publish(new Topics(this.config.broker.topicRoot).state(this.config.station.id), JSON.stringify(state), { qos: 1, retain: true });
+  }
+
+  private publishTelemetry(): void {
+    const t = this.telemetry.build();
+    this.transport.publish(new Topics(this.config.broker.topicRoot).telemetry(this.config.station.id), JSON.stringify(t), { qos: 0 });
+    this.telemetry.writeStatus();
+  }
+
+  /**
+   * The store refused a write: try it again every few seconds. When it accepts again, the
+   * deferred writes go in, and if a PUBACK was withheld meanwhile, reconnecting makes the
+   * broker deliver those commands again.
+   */
+  private startRecovery(): void {
+    if (this.recoveryTimer) return;
+    const attempt = () => {
+      let ok = false;
+      try {
+        ok = this.store.recover();
+      } catch (e) {
+        this.log('error', 'deferred write failed', { err: (e as Error).message });
+      }
+      if (!ok) {
+        this.recoveryTimer = setTimeout(attempt, 2000);
+        return;
+      }
+      this.recoveryTimer = undefined;
+      this.lastError = undefined;
+      this.acks.flush();
+      if (this.refusedPuback) {
+        this.refusedPuback = false;
+        this.transport.reconnect();
+      }
+      this.publishTelemetry();
+    };
+    this.recoveryTimer = setTimeout(attempt, 1000);
   }
 
   private control(cmd: Extract<Command, { type: 'control' }>): void {
@@ -247,48 +307,22 @@ export class Station {
         break;
       case 'stop':
         this.engine.stopAll(`stopped by ${cmd.issuer}`);
+        this.publishTelemetry();
+        break;
+      case 'resume':
+        this.engine.resume();
+        this.publishTelemetry();
         break;
       case 'rebirth':
-        this.session.publishBirth();
-        this.session.publishTelemetry(this.telemetry());
+        this.publishBirth();
+        this.publishTelemetry();
         break;
       case 'resync':
-        this.session.publishBirth();
-        this.session.resendAll();
-        this.session.resubscribeSchedule();
+        this.publishBirth();
+        this.acks.resendAll();
+        this.transport.resubscribe(new Topics(this.config.broker.topicRoot).schedule(this.config.station.id));
         break;
     }
-  }
-
-  telemetry(): Telemetry {
-    let diskFree: number | null = null;
-    try {
-      const s = statfsSync(this.config.dataDir);
-      diskFree = Number(s.bavail) * Number(s.bsize);
-    } catch { /* unknown */ }
-    return {
-      v: 1,
-      type: 'telemetry',
-      station: this.config.station.id,
-      epoch: this.session.currentEpoch,
-      at: new Date(this.clock.now()).toISOString(),
-      nowPlaying: this.engine.nowPlaying().map((p) => ({
-        zone: p.zone,
-        broadcastId: p.job.key,
-        itemId: p.job.itemId,
-        priority: p.job.priority,
-        title: p.job.spec.title.slice(0, 200),
-        since: new Date(p.since).toISOString(),
-      })),
-      queue: this.engine.queueDepth(),
-      zones: this.config.zones.map((z) => ({ id: z.id, onAir: this.engine.zoneOnAir(z.id), volume: this.engine.volumeOf(z.id) })),
-      diskFreeBytes: diskFree,
-      cacheBytes: this.cache.usageBytes(),
-      ffmpegOk: this.ffmpegOk,
-      scheduleVersion: this.store.currentSchedule()?.version ?? null,
-      outboxDepth: this.store.outboxDepth(),
-      lastError: this.lastError?.slice(0, 500),
-    };
   }
 
   private pinnedMedia(): Set<string> {
@@ -299,29 +333,46 @@ export class Station {
     return pinned;
   }
 
+  /**
+   * Hourly: retention (rate-limited by monotonic time, see store.pruneCutoff), cache quota and
+   * missing files, and a re-send of acks the collector has not receipted.
+   */
   private housekeeping(): void {
+    const elapsed = performance.now() - this.lastHousekeeping;
+    this.lastHousekeeping = performance.now();
     try {
       const now = this.clock.now();
-      this.store.pruneCommands(now - this.config.clockSkewSec * 1000 - 86_400_000);
-      this.store.pruneJobs(now - 30 * 86_400_000);
-      this.store.pruneAsRun(now - this.config.asRunRetentionDays * 86_400_000);
+      const { store } = this;
+      store.tx(() => {
+        store.pruneCommands(store.pruneCutoff('commands', now - this.config.clockSkewSec * 1000 - 86_400_000, elapsed));
+        store.pruneJobs(store.pruneCutoff('jobs', now - 30 * 86_400_000, elapsed));
+        store.pruneAsRun(store.pruneCutoff('asrun', now - this.config.asRunRetentionDays * 86_400_000, elapsed));
+      });
+    } catch (e) {
+      this.log('warn', 'housekeeping: retention skipped', { err: (e as Error).message });
+    }
+    try {
+      this.cache.verifyFiles();
       this.cache.evict(this.pinnedMedia());
-      // Unreceipted acks older than a few minutes: the collector may have lost them.
-      this.session.resendAll();
     } catch (e) {
       this.log('error', 'housekeeping failed', { err: (e as Error).message });
     }
+    // Unreceipted acks older than a few minutes: the collector may have lost them.
+    this.acks.resendAll();
   }
 
   async stop(): Promise<void> {
-    if (this.telemetryTimer) clearInterval(this.telemetryTimer);
-    if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
+    for (const t of this.timers) clearInterval(t);
+    if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
     this.scheduler.stop();
     await this.engine.shutdown(300);
     // Let the final acks go out before saying goodbye.
-    this.session.flush();
+    this.acks.flush();
     await new Promise((r) => setTimeout(r, 200));
-    await this.session.stop();
+    this.acks.stop();
+    this.media.stop();
+    const offline = { v: 1, type: 'state', station: this.config.station.id, online: false, epoch: this.transport.currentEpoch, at: new Date().toISOString() };
+    await this.transport.stop(JSON.stringify(offline));
     for (const o of this.outputs.values()) await o.close().catch(() => undefined);
     this.store.close();
   }

@@ -6,8 +6,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { startEmbeddedBroker } from '../io/embedded-broker.js';
 
 export interface DemoBroker {
+  /** The central listener. */
   port: number;
   url: string;
+  /** The station listener (client id must equal the user name). */
+  stationPort: number;
+  stationUrl: string;
   /** Counters for the closing summary. */
   stats: { refusedLogins: number; deniedPublishes: number; deniedSubscriptions: number };
   stop(): Promise<void>;
@@ -72,43 +76,67 @@ function watched<T>(path: string, parse: (text: string) => T, empty: T): () => T
   };
 }
 
-export async function startDemoBroker(files: { passwd: string; acl: string }): Promise<DemoBroker> {
-  const passwd = watched(files.passwd, (t) => new Map(t.split('\n').filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l])), new Map<string, string>());
+export interface DemoBrokerFiles {
+  /** Station users: accepted on the station listener only. */
+  passwd: string;
+  /** The central user: accepted on the central listener only. */
+  centralPasswd: string;
+  acl: string;
+}
+
+/**
+ * Two listeners, like the mosquitto.conf `loa broker config` writes: the central one knows
+ * only the central user; the station one knows only stations and requires the client id to be
+ * the user name (mosquitto renames it, `use_username_as_clientid`; Aedes cannot rename, so it
+ * refuses the connection), so a station's credentials can never take over another session.
+ */
+export async function startDemoBroker(files: DemoBrokerFiles): Promise<DemoBroker> {
+  const lines = (t: string) => new Map(t.split('\n').filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l]));
+  const stationPasswd = watched(files.passwd, lines, new Map<string, string>());
+  const centralPasswd = watched(files.centralPasswd, lines, new Map<string, string>());
   const acl = watched(files.acl, parseAcl, new Map<string, AclRule[]>());
   const stats = { refusedLogins: 0, deniedPublishes: 0, deniedSubscriptions: 0 };
   const users = new WeakMap<object, string>();
+  const stationSockets = new WeakSet<object>();
   const allowed = (client: object | null, topic: string, want: 'read' | 'write') => {
     if (client === null) return true; // the broker itself (wills are published on the client's behalf)
     const user = users.get(client);
     if (!user) return false;
     return (acl().get(user) ?? []).some((r) => (r.access === 'readwrite' || r.access === want) && covers(r.pattern, topic));
   };
+  const refuse = (done: (err: Error & { returnCode: 4 | 5 }, ok: boolean) => void, code: 4 | 5, msg: string) => {
+    stats.refusedLogins++;
+    done(Object.assign(new Error(msg), { returnCode: code }), false);
+  };
 
-  const embedded = await startEmbeddedBroker({
-    authenticate(client, username, password, done) {
-      const line = username ? passwd().get(username) : undefined;
-      if (!username || !password || !line || !checkPasswordLine(line, password.toString('utf8'))) {
-        stats.refusedLogins++;
-        const err = Object.assign(new Error('bad user name or password'), { returnCode: 4 as const });
-        return done(err, false);
-      }
-      users.set(client, username);
-      done(null, true);
+  const embedded = await startEmbeddedBroker(
+    {
+      authenticate(client, username, password, done) {
+        const station = stationSockets.has(client.conn as object);
+        const line = username ? (station ? stationPasswd() : centralPasswd()).get(username) : undefined;
+        if (!username || !password || !line || !checkPasswordLine(line, password.toString('utf8'))) return refuse(done, 4, 'bad user name or password');
+        if (station && client.id !== username) return refuse(done, 5, `client id ${client.id} is not the user name ${username}`);
+        users.set(client, username);
+        done(null, true);
+      },
+      authorizePublish(client, packet, done) {
+        if (allowed(client, packet.topic, 'write')) return done(null);
+        stats.deniedPublishes++;
+        done(new Error(`not authorised to publish to ${packet.topic}`));
+      },
+      authorizeSubscribe(client, sub, done) {
+        if (allowed(client, sub.topic, 'read')) return done(null, sub);
+        stats.deniedSubscriptions++;
+        done(null, null); // SUBACK 0x80, like mosquitto
+      },
     },
-    authorizePublish(client, packet, done) {
-      if (allowed(client, packet.topic, 'write')) return done(null);
-      stats.deniedPublishes++;
-      done(new Error(`not authorised to publish to ${packet.topic}`));
-    },
-    authorizeSubscribe(client, sub, done) {
-      if (allowed(client, sub.topic, 'read')) return done(null, sub);
-      stats.deniedSubscriptions++;
-      done(null, null); // SUBACK 0x80, like mosquitto
-    },
-  });
+    { extraListeners: 1, onConnection: (socket, listener) => { if (listener === 1) stationSockets.add(socket); } },
+  );
   return {
     port: embedded.port,
     url: embedded.url,
+    stationPort: embedded.ports[1]!,
+    stationUrl: `mqtt://127.0.0.1:${embedded.ports[1]}`,
     stats,
     stop: () => embedded.stop(),
   };

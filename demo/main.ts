@@ -81,10 +81,18 @@ let collector: LoggedProcess | undefined;
 const stations = new Map<string, LoggedProcess>();
 let acks: AckView | undefined;
 
+/**
+ * The two officials keep their keys in their own accounts (here: their own key directories),
+ * so neither can make the two signatures of a live alert alone.
+ */
+const officials = { 'vp-ubnd-hoi-an': path.join(out, 'officials', 'vp-ubnd-hoi-an', 'keys'), 'truc-ban-pctt': path.join(out, 'officials', 'truc-ban-pctt', 'keys') };
+type Official = keyof typeof officials;
+
 /** Run a `loa` command, echo it like a terminal session, and fail loudly if it fails. */
-async function loa(args: string[], o: { show?: boolean; okCodes?: number[] } = {}): Promise<RunResult> {
-  if (o.show !== false) say(`$ loa ${shownArgs(args)}`);
-  const r = await runLoa(args, env);
+async function loa(args: string[], o: { show?: boolean; okCodes?: number[]; as?: Official } = {}): Promise<RunResult> {
+  const as = o.as ?? 'vp-ubnd-hoi-an';
+  if (o.show !== false) say(`${dim(`[${as}]`)} $ loa ${shownArgs(args)}`);
+  const r = await runLoa(args, { ...env, LOA_KEY_DIR: officials[as] });
   if (o.show !== false) echo(r);
   if (!(o.okCodes ?? [0]).includes(r.code)) throw new Error(`loa ${shownArgs(args)} exited ${r.code}\n${r.stderr}`);
   return r;
@@ -164,15 +172,15 @@ async function main(): Promise<number> {
   }
   say(`ffmpeg for the stations: ${ffmpeg}`);
   const audioDir = copyAudio(out);
-  broker = await startDemoBroker({ passwd: path.join(out, 'broker', 'passwd'), acl: path.join(out, 'broker', 'acl') });
-  say(`MQTT broker (Aedes, in this process) on ${broker.url}: no anonymous access, users and ACL from \`loa broker config\``);
-  const fleet = writeFleet(out, broker.url, broker.port, N);
+  broker = await startDemoBroker({ passwd: path.join(out, 'broker', 'passwd'), centralPasswd: path.join(out, 'broker', 'passwd-central'), acl: path.join(out, 'broker', 'acl') });
+  say(`MQTT broker (Aedes, in this process): central listener ${broker.url}, station listener ${broker.stationUrl} (client id = user name); no anonymous access, users and ACL from \`loa broker config\``);
+  const fleet = writeFleet(out, broker, N);
   const ids = fleet.stations.map((s) => s.id);
   say(`fleet file: ${rel(fleet.file)} (${N} stations in ${new Set(fleet.stations.flatMap((s) => s.groups)).size} groups)`);
   say(`every \`loa\` command below runs with LOA_FLEET=${rel(fleet.file)}`);
 
   await loa(['keys', 'init', 'vp-ubnd-hoi-an']);
-  await loa(['keys', 'init', 'truc-ban-pctt']);
+  await loa(['keys', 'init', 'truc-ban-pctt'], { as: 'truc-ban-pctt' });
   // Provision first, then write the broker files: `broker config` puts every station's
   // password (created by provision) into the mosquitto password file in one go. The demo calls
   // the function behind `loa provision` directly: the same code, without N node start-ups.
@@ -261,7 +269,7 @@ async function main(): Promise<number> {
   const draftRun = await loa(['alert', path.join(audioDir, 'speech-vi.wav'), '--to', 'all', '--title', 'KHẨN CẤP: bão số 9 — sơ tán khỏi bãi biển', '--repeat', '3', '--json']);
   const draft = JSON.parse(draftRun.stdout) as { id: string; draft: string };
   say(`drafted and signed by vp-ubnd-hoi-an; stations would reject it with one signature (alertQuorum 2)`);
-  const approveRun = await loa(['alert', 'approve', draft.draft, '--key', 'truc-ban-pctt', '--wait', '30'], { okCodes: [0, 3] });
+  const approveRun = await loa(['alert', 'approve', draft.draft, '--key', 'truc-ban-pctt', '--wait', '30'], { okCodes: [0, 3], as: 'truc-ban-pctt' });
   if (approveRun.code === 3) problems.push('the emergency alert did not start everywhere within --wait 30');
   const alert = draft.id;
   await until('the music programme to be preempted everywhere', () => acks!.stations(music, ['preempted']).size >= N, 20_000);
@@ -279,7 +287,10 @@ async function main(): Promise<number> {
     copyFileSync(path.join(audioDir, 'speech-vi.wav'), path.join(cache, `${key}.wav`));
     say(dim('espeak-ng is not installed: the spoken correction uses a recorded clip instead'));
   }
-  const cancelRun = await loa(['alert', 'cancel', alert, '--cosign', 'truc-ban-pctt', '--reason', 'Phát nhầm', '--wait', '30'], { okCodes: [0, 3] });
+  // Stopping a live alert needs two officials too: one drafts the cancel and its correction…
+  const cancelDraft = JSON.parse((await loa(['alert', 'cancel', alert, '--reason', 'Phát nhầm', '--json'])).stdout) as { draft: string };
+  // …and the other approves both at once.
+  const cancelRun = await loa(['alert', 'approve', cancelDraft.draft, '--key', 'truc-ban-pctt', '--wait', '30'], { okCodes: [0, 3], as: 'truc-ban-pctt' });
   if (cancelRun.code === 3) problems.push('the correction did not start everywhere within --wait 30');
   const correction = idsIn(cancelRun.stdout + cancelRun.stderr, 'alert').find((id) => id !== alert);
   if (!correction) throw new Error(`could not find the correction's id in:\n${cancelRun.stdout}`);
@@ -314,7 +325,7 @@ async function main(): Promise<number> {
     { label: 'schedule: morning news', match: (r) => r.kind === 'schedule' && r.title.includes('Bản tin sáng'), ok: isConfirmed, want: 'confirmed' },
     { label: `announcement (${lost} late)`, match: (r) => r.broadcastId === announcement, ok: isConfirmed, want: 'confirmed' },
     { label: 'priority bulletin', match: (r) => r.broadcastId === bulletin, ok: isConfirmed, want: 'confirmed' },
-    { label: 'music programme', match: (r) => r.broadcastId === music, ok: (r) => r.status === 'failed' && /preempt/.test(r.reason ?? ''), want: 'preempted by the alert' },
+    { label: 'music programme', match: (r) => r.broadcastId === music, ok: (r) => r.status === 'preempted' && /preempt/.test(r.reason ?? ''), want: 'preempted by the alert' },
     { label: 'emergency alert', match: (r) => r.broadcastId === alert, ok: (r) => r.status === 'cancelled', want: 'cancelled' },
     { label: 'correction', match: (r) => r.broadcastId === correction, ok: isConfirmed, want: 'confirmed' },
   ];

@@ -27,7 +27,7 @@ export function prepareOutDir(out: string): void {
 interface FleetStationYaml { id: string; name: string; groups: string[]; zones?: { id: string; name: string }[] }
 
 /** The Hội An fleet file with the broker moved to this run's local port. N > 13 adds made-up stations. */
-export function writeFleet(out: string, brokerUrl: string, port: number, count: number): { file: string; stations: FleetStationYaml[] } {
+export function writeFleet(out: string, broker: { url: string; port: number; stationUrl: string; stationPort: number }, count: number): { file: string; stations: FleetStationYaml[] } {
   const fleet = parse(readFileSync(HOI_AN_FLEET, 'utf8')) as Record<string, unknown> & { stations: FleetStationYaml[]; groups: { id: string; name: string }[] };
   const stations = fleet.stations.slice(0, count);
   for (let i = stations.length; i < count; i++) {
@@ -38,12 +38,13 @@ export function writeFleet(out: string, brokerUrl: string, port: number, count: 
   fleet.stations = stations;
   fleet.groups = fleet.groups.filter((g) => used.has(g.id));
   fleet.broker = {
-    urls: [brokerUrl],
+    urls: [broker.url],
+    stationUrls: [broker.stationUrl],
     username: 'loa-central',
     passwordFile: 'secrets/central.password',
     clientId: 'loa-central',
-    // The demo broker listens on loopback only, so it has no TLS listener.
-    listener: { port, bind: '127.0.0.1' },
+    // The demo broker listens on loopback only: a plain station listener, no TLS one.
+    listener: { port: broker.port, bind: '127.0.0.1', stationPort: broker.stationPort, stationBind: '127.0.0.1' },
   };
   // Each station gets its own directory; `loa provision` writes this path into station.yaml,
   // where it resolves against the station's directory.

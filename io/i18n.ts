@@ -53,18 +53,17 @@ const cli = {
   'opt.station': { en: 'only these stations (comma-separated)', vi: 'chỉ các đài này (phân cách bằng dấu phẩy)' },
   'opt.key': { en: 'signing key id', vi: 'mã khóa ký' },
   'opt.approveKey': { en: 'your signing key (not the drafter\'s)', vi: 'khóa ký của bạn (khác người soạn)' },
-  'opt.cosign': { en: 'second key to sign the live correction now', vi: 'khóa thứ hai để ký ngay bản đính chính' },
   'opt.reason': { en: 'reason recorded with the cancel', vi: 'lý do hủy' },
   'opt.from': { en: 'start time (YYYY-MM-DD[ HH:MM], HH:MM or ISO)', vi: 'thời điểm bắt đầu (YYYY-MM-DD[ HH:MM], HH:MM hoặc ISO)' },
   'opt.toDate': { en: 'end date or time (a date includes the whole day)', vi: 'ngày hoặc giờ kết thúc (ngày tính cả ngày)' },
   'opt.count': { en: 'how many fire times per station (default 5)', vi: 'số lần phát mỗi đài (mặc định 5)' },
   'opt.text': { en: 'Vietnamese text to speak (espeak-ng)', vi: 'văn bản tiếng Việt để đọc (espeak-ng)' },
   'cmd.control': { en: 'operational command to stations: volume, stop, rebirth, resync', vi: 'lệnh vận hành tới các đài: volume, stop, rebirth, resync' },
-  'arg.controlAction': { en: 'volume | stop | rebirth | resync', vi: 'volume | stop | rebirth | resync' },
+  'arg.controlAction': { en: 'volume | stop | resume | rebirth | resync', vi: 'volume | stop | resume | rebirth | resync' },
   'opt.controlZone': { en: 'only this zone (volume)', vi: 'chỉ vùng loa này (volume)' },
   'opt.correctionAudio': { en: 'recorded correction to air instead of synthesised speech', vi: 'bản ghi đính chính thay cho giọng đọc tổng hợp' },
   'control.needVolume': { en: 'control volume needs --volume 0-100', vi: 'lệnh volume cần --volume 0-100' },
-  'control.action': { en: 'unknown control action {value}: expected volume, stop, rebirth or resync', vi: 'lệnh không hợp lệ {value}: cần volume, stop, rebirth hoặc resync' },
+  'control.action': { en: 'unknown control action {value}: expected volume, stop, resume, rebirth or resync', vi: 'lệnh không hợp lệ {value}: cần volume, stop, resume, rebirth hoặc resync' },
   'opt.to': { en: 'targets: station ids, group ids or all (comma-separated)', vi: 'đích: mã đài, mã cụm hoặc all (phân cách bằng dấu phẩy)' },
   'opt.at': { en: 'air at this time (HH:MM, YYYY-MM-DD HH:MM or ISO)', vi: 'phát lúc (HH:MM, YYYY-MM-DD HH:MM hoặc ISO)' },
   'opt.priority': { en: 'priority level', vi: 'mức ưu tiên' },
@@ -138,7 +137,6 @@ const cli = {
   'speech.missingFfmpeg': { en: 'ffmpeg is not installed: install it with `apt-get install ffmpeg`', vi: 'chưa cài ffmpeg: cài bằng `apt-get install ffmpeg`' },
   'speech.failed': { en: 'speech synthesis failed: {reason}', vi: 'tổng hợp giọng nói thất bại: {reason}' },
   'speech.badVoice': { en: 'voice "{voice}" is invalid', vi: 'giọng "{voice}" không hợp lệ' },
-  'speech.concatFailed': { en: 'joining audio failed: {reason}', vi: 'ghép âm thanh thất bại: {reason}' },
   'time.invalid': { en: '{option} "{value}": expected HH:MM, YYYY-MM-DD[ HH:MM] or an ISO time with offset', vi: '{option} "{value}": cần HH:MM, YYYY-MM-DD[ HH:MM] hoặc giờ ISO có múi giờ' },
 
   // announce / alert
@@ -153,10 +151,9 @@ const cli = {
   'alert.draftExpired': { en: 'draft {id} expired at {at}: draft a new alert', vi: 'bản nháp {id} đã hết hạn lúc {at}: hãy soạn cảnh báo mới' },
   'alert.approveNeedsKey': { en: 'approve needs --key (your own key)', vi: 'phê duyệt cần --key (khóa của bạn)' },
   'alert.sameKey': { en: 'key {key} has already signed: a second person must approve with a different key', vi: 'khóa {key} đã ký: người thứ hai phải phê duyệt bằng khóa khác' },
-  'alert.approving': { en: 'approving alert {id} "{title}" (test: {test}) for {target}', vi: 'phê duyệt cảnh báo {id} "{title}" (thử nghiệm: {test}) cho {target}' },
+  'alert.approving': { en: 'approving {type} {id} "{title}" (test: {test}) for {target}, valid until {expires}', vi: 'phê duyệt {type} {id} "{title}" (thử nghiệm: {test}) cho {target}, hiệu lực đến {expires}' },
   'alert.unknownBroadcast': { en: 'no alert {id} in the central database', vi: 'không có cảnh báo {id} trong cơ sở dữ liệu trung tâm' },
   'alert.cancelTitle': { en: 'cancel {id}', vi: 'hủy {id}' },
-  'alert.correctionDrafted': { en: 'correction drafted (a live correction needs a second signature): loa alert approve {file} --key OTHER_KEY', vi: 'đã soạn bản đính chính (cần chữ ký thứ hai): loa alert approve {file} --key KHOA_KHAC' },
 
   // waiting for delivery
   'wait.progress': { en: '{confirmed}/{total} started, {failed} failed', vi: '{confirmed}/{total} đã phát, {failed} lỗi' },
@@ -180,7 +177,10 @@ const cli = {
   'collect.invalid': { en: 'ignored invalid message on {topic}: {reason}', vi: 'bỏ qua tin không hợp lệ trên {topic}: {reason}' },
   'collect.batch': { en: 'wrote {count} message(s)', vi: 'đã ghi {count} tin' },
   'collect.writeFailed': { en: 'database write failed, will retry: {reason}', vi: 'ghi cơ sở dữ liệu lỗi, sẽ thử lại: {reason}' },
-  'collect.stopped': { en: 'collector stopped: {acks} acks, {states} states, {telemetry} telemetry, {invalid} invalid, {receipts} receipts', vi: 'bộ thu dừng: {acks} xác nhận, {states} trạng thái, {telemetry} đo lường, {invalid} không hợp lệ, {receipts} biên nhận' },
+  'collect.stopped': { en: 'collector stopped: {acks} acks ({duplicates} duplicates, {conflicts} conflicts), {states} states, {telemetry} telemetry, {invalid} invalid, {receipts} receipts', vi: 'bộ thu dừng: {acks} xác nhận ({duplicates} trùng, {conflicts} mâu thuẫn), {states} trạng thái, {telemetry} đo lường, {invalid} không hợp lệ, {receipts} biên nhận' },
+  'collect.conflict': { en: 'CONFLICT: station {station} sent ack {seq} (store {db}) again with different content; both are kept in ack_conflicts', vi: 'MÂU THUẪN: đài {station} gửi lại xác nhận {seq} (kho {db}) với nội dung khác; cả hai được lưu trong ack_conflicts' },
+  'collect.maintenance': { en: 'maintenance: cleared {cleared} retained clip(s), kept {kept}; pruned {pruned}', vi: 'bảo trì: xóa {cleared} tệp âm thanh lưu trên broker, giữ {kept}; dọn {pruned}' },
+  'collect.maintenanceFailed': { en: 'maintenance failed, will retry tomorrow: {reason}', vi: 'bảo trì lỗi, sẽ thử lại ngày mai: {reason}' },
 
   // stations, reports
   'stations.online': { en: 'online', vi: 'trực tuyến' },
@@ -191,6 +191,7 @@ const cli = {
   'status.confirmed-late': { en: 'confirmed late', vi: 'phát trễ' },
   'status.started': { en: 'started', vi: 'đang phát' },
   'status.failed': { en: 'failed', vi: 'lỗi' },
+  'status.preempted': { en: 'preempted', vi: 'bị ngắt' },
   'status.missed': { en: 'missed', vi: 'bỏ lỡ' },
   'status.cancelled': { en: 'cancelled', vi: 'đã hủy' },
   'status.not-confirmed': { en: 'not confirmed', vi: 'chưa xác nhận' },
@@ -225,6 +226,32 @@ const cli = {
   'col.pushed': { en: 'PUSHED', vi: 'ĐÃ GỬI' },
   'col.applied': { en: 'APPLIED', vi: 'ĐÃ ÁP DỤNG' },
   'col.changes': { en: 'CHANGES', vi: 'THAY ĐỔI' },
+  'provision.sameKeyTwice': { en: 'signers {a} and {b} are the same public key: one person could meet the alert quorum alone; give each signer its own key', vi: 'hai người ký {a} và {b} dùng cùng một khóa công khai: một người có thể tự đủ số chữ ký cảnh báo; mỗi người ký cần khóa riêng' },
+  'opt.stationPort': { en: 'port of a plain station listener (a closed LAN or one machine); stations get TLS otherwise', vi: 'cổng nghe không mã hóa cho các đài (mạng nội bộ kín hoặc một máy); nếu không các đài dùng TLS' },
+  'keys.otherOwner': { en: '{path} belongs to another account (uid {uid}): a private key must be readable by its owner alone', vi: '{path} thuộc tài khoản khác (uid {uid}): khóa bí mật chỉ chủ sở hữu được đọc' },
+  'keys.readableByOthers': { en: '{path} is readable by other accounts (mode {mode}): chmod 700 the key directory and 600 the key', vi: '{path} tài khoản khác đọc được (quyền {mode}): chmod 700 thư mục khóa và 600 tệp khóa' },
+  'keys.secondAlertKey': { en: '{dir} already holds the private key of alert signer(s) {others}: keeping {id} beside it would let one account meet the two-person rule alone. Each official runs `loa keys init` in their own account (or with their own LOA_KEY_DIR)', vi: '{dir} đã chứa khóa bí mật của người ký cảnh báo {others}: để {id} cùng chỗ thì một tài khoản tự đủ quy tắc hai người. Mỗi cán bộ chạy `loa keys init` trong tài khoản riêng (hoặc LOA_KEY_DIR riêng)' },
+  'keys.badPublic': { en: 'not a public key: {reason}', vi: 'không phải khóa công khai: {reason}' },
+  'keys.sameAs': { en: 'the public key of {id} is already recorded as {other}: one key under two names would count twice toward the alert quorum', vi: 'khóa công khai của {id} đã được ghi là {other}: một khóa hai tên sẽ bị tính hai lần vào số chữ ký cảnh báo' },
+  'keys.imported': { en: 'recorded public key {id}: {file}', vi: 'đã ghi khóa công khai {id}: {file}' },
+  'cmd.keys.import': { en: "record another official's public key (made with `loa keys init` in their account)", vi: "ghi khóa công khai của cán bộ khác (tạo bằng `loa keys init` trong tài khoản của họ)" },
+  'opt.keyDir': { en: 'directory of YOUR private keys (default $LOA_KEY_DIR or ~/.config/loa/keys)', vi: 'thư mục khóa bí mật CỦA BẠN (mặc định $LOA_KEY_DIR hoặc ~/.config/loa/keys)' },
+  'alert.sameKeyOtherName': { en: 'key {key} is the same public key as {other}, which already signed: a second person must approve with their own key', vi: 'khóa {key} trùng khóa công khai với {other} đã ký: người thứ hai phải phê duyệt bằng khóa của chính mình' },
+  'alert.sameKeyFile': { en: '{file} is the very key file {other} signed with: a second person must approve with their own key', vi: '{file} chính là tệp khóa {other} đã dùng để ký: người thứ hai phải phê duyệt bằng khóa của chính mình' },
+  'alert.holdsDrafterKey': { en: "this account also holds the private key of {other}, who drafted it: approve from the second official's own account, where only their key is readable", vi: "tài khoản này cũng giữ khóa bí mật của {other}, người soạn bản nháp: hãy phê duyệt từ tài khoản riêng của cán bộ thứ hai" },
+  'alert.cancelDrafted': { en: 'cancel of live alert {id} and its correction drafted: {file}\\na second official approves both: loa alert approve {file} --key OTHER_KEY', vi: 'đã soạn lệnh hủy cảnh báo thật {id} kèm bản đính chính: {file}\\ncán bộ thứ hai phê duyệt cả hai: loa alert approve {file} --key KHOA_KHAC' },
+  'arg.publicKey': { en: 'base64 public key (44 characters, from `loa keys init`)', vi: 'khóa công khai base64 (44 ký tự, từ `loa keys init`)' },
+  'cmd.media': { en: 'media published to the broker', vi: 'âm thanh đã gửi lên broker' },
+  'cmd.media.gc': { en: 'clear retained clips that no schedule, draft or recent broadcast uses', vi: 'xóa các tệp âm thanh lưu trên broker không còn lịch, bản nháp hay bản tin gần đây nào dùng' },
+  'opt.dryRun': { en: 'only say what would be done', vi: 'chỉ cho biết sẽ làm gì' },
+  'opt.keepDays': { en: 'keep clips of broadcasts from the last N days (default 14)', vi: 'giữ âm thanh của các bản tin trong N ngày gần nhất (mặc định 14)' },
+  'cmd.db': { en: 'central database', vi: 'cơ sở dữ liệu trung tâm' },
+  'cmd.db.prune': { en: 'delete acks, state history and finished broadcasts older than N days', vi: 'xóa xác nhận, lịch sử trạng thái và bản tin đã xong cũ hơn N ngày' },
+  'opt.olderThan': { en: 'age in days, e.g. 400d', vi: 'số ngày, ví dụ 400d' },
+  'db.olderThan': { en: '--older-than {value}: expected a number of days such as 400d', vi: '--older-than {value}: cần số ngày, ví dụ 400d' },
+  'db.pruned': { en: 'pruned rows older than {days} days: {rows}', vi: 'đã xóa các dòng cũ hơn {days} ngày: {rows}' },
+  'media.gcDone': { en: 'cleared {cleared} retained clip(s); kept {kept}', vi: 'đã xóa {cleared} tệp âm thanh trên broker; giữ {kept}' },
+  'media.gcDry': { en: 'would clear {cleared} retained clip(s); keep {kept}', vi: 'sẽ xóa {cleared} tệp âm thanh trên broker; giữ {kept}' },
 } satisfies Record<string, Entry>;
 
 /** The daemon team adds its section here. */
@@ -246,13 +273,13 @@ const daemon = {
   'log.col.broadcast': { en: 'broadcast', vi: 'bản tin' },
   'log.col.title': { en: 'title', vi: 'tiêu đề' },
   'log.empty': { en: '(nothing has aired yet)', vi: '(chưa phát bản tin nào)' },
+  'station.opt.doctorWait': { en: 'when the daemon is not running, seconds to wait for a live heartbeat from the collector (clock offset)', vi: 'khi trạm chưa chạy: số giây chờ tín hiệu từ máy trung tâm để đo lệch đồng hồ' },
   'doctor.ok': { en: 'ok  ', vi: 'tốt ' },
   'doctor.fail': { en: 'FAIL', vi: 'LỖI' },
 } satisfies Record<string, Entry>;
 
 /** What residents hear: always Vietnamese, whatever the operator's locale. */
 const SPOKEN = {
-  testPreamble: 'Đây là bản tin thử nghiệm.',
   correction: 'Thông báo đính chính: cảnh báo vừa phát đã được hủy bỏ. Xin bà con bỏ qua cảnh báo trước đó và tiếp tục sinh hoạt bình thường.',
   correctionTitle: 'Đính chính cảnh báo',
 } as const;

@@ -68,9 +68,10 @@ export async function acl(): Promise<AclReport> {
   const central: Central = await startCentral([{ id: A, groups: ['ga'] }, { id: B, groups: ['gb'] }], { tls: true });
   const clients: MqttClient[] = [];
   try {
-    const url = central.broker.url;
+    const url = central.stationUrl;
+    const centralUrl = central.broker.url;
     const as = async (user: string, password: string) => {
-      const c = await connect(url, { username: user, password });
+      const c = await connect(user === central.centralUser ? centralUrl : url, { username: user, password });
       clients.push(c);
       return c;
     };
@@ -82,8 +83,47 @@ export async function acl(): Promise<AclReport> {
     row('station A, wrong password', 'refused', wrong, wrong.startsWith('refused'));
     const swapped = await refused(connect(url, { username: B, password: central.stationPassword(A) }));
     row("B's user name with A's password", 'refused', swapped, swapped.startsWith('refused'));
-    const asCentral = await refused(connect(url, { username: central.centralUser, password: central.stationPassword(A) }));
+    const asCentral = await refused(connect(centralUrl, { username: central.centralUser, password: central.stationPassword(A) }));
     row("central's user name with A's password", 'refused', asCentral, asCentral.startsWith('refused'));
+    const aOnCentral = await refused(connect(centralUrl, { username: A, password: central.stationPassword(A), clientId: A }));
+    row("A's credentials on the central listener", 'refused', aOnCentral, aOnCentral.startsWith('refused'));
+    const centralOnStations = await refused(connect(url, { username: central.centralUser, password: central.centralPassword }));
+    row("central's credentials on the station listener", 'refused', centralOnStations, centralOnStations.startsWith('refused'));
+
+    // Session takeover: A's own credentials with B's client id, or the collector's, must not
+    // touch those sessions (the broker renames A's client id to "acl-a").
+    {
+      const collector = await connect(centralUrl, { username: central.centralUser, password: central.centralPassword, clientId: 'loa-central', clean: false });
+      clients.push(collector);
+      const bDurable = await connect(url, { username: B, password: central.stationPassword(B), clientId: B, clean: false });
+      await bDurable.subscribeAsync(`${R}/station/${B}/cmd`, { qos: 1 });
+      await bDurable.endAsync();
+      for (let i = 1; i <= 3; i++) await collector.publishAsync(`${R}/station/${B}/cmd`, `queued-${i}`, { qos: 1 });
+      let collectorDropped = false;
+      collector.once('close', () => (collectorDropped = true));
+      const asB = await refused(connect(url, { username: A, password: central.stationPassword(A), clientId: B, clean: true }).then(async (c) => {
+        await sleep(200);
+        return c;
+      }));
+      const asCollector = await refused(connect(url, { username: A, password: central.stationPassword(A), clientId: 'loa-central', clean: true }).then(async (c) => {
+        await sleep(200);
+        return c;
+      }));
+      await sleep(300);
+      const got: string[] = [];
+      const bBack = await new Promise<MqttClient>((resolve, reject) => {
+        const c = mqtt.connect(url, { username: B, password: central.stationPassword(B), clientId: B, clean: false, reconnectPeriod: 0, protocolVersion: 4 });
+        c.on('message', (_t, p) => got.push(p.toString()));
+        c.once('connect', () => resolve(c));
+        c.once('error', reject);
+      });
+      clients.push(bBack);
+      await sleep(800);
+      row("A connects with B's client id (clean session)", 'refused or harmless', asB === 'connected' ? 'connected as itself' : asB, true);
+      row('B reconnects: every command queued while A held its client id', '3 of 3 delivered', `${got.length} of 3: ${got.join(',') || 'nothing'}`, got.length === 3 && got.every((g, i) => g === `queued-${i + 1}`));
+      row("A connects with the collector's client id loa-central", 'refused or harmless', asCollector === 'connected' ? 'connected as itself' : asCollector, true);
+      row("the collector's session is untouched", 'still connected', collectorDropped || !collector.connected ? 'dropped' : 'still connected', !collectorDropped && collector.connected);
+    }
 
     const cen = await as(central.centralUser, central.centralPassword);
     const a = await as(A, central.stationPassword(A));
@@ -150,7 +190,7 @@ export async function acl(): Promise<AclReport> {
       row('central publishes A\'s cmd (control)', 'A receives it', r.got.join(',') || 'nothing', r.got.includes('from-central'));
     }
 
-    // TLS with the generated CA; a wrong CA and no CA are refused.
+    // TLS with the generated CA; a wrong CA and no CA are refused. TLS is the station listener.
     const tlsUrl = central.broker.tlsUrl!;
     const ca = readFileSync(central.caFile!);
     const ok = await refused(connect(tlsUrl, { username: A, password: central.stationPassword(A), ca, rejectUnauthorized: true }));

@@ -2,7 +2,7 @@
 // `loa-station` daemons, the `loa collect` collector), temp dirs, polling and measurements.
 // Used both by `npm run proof` (dist/proof/main.js) and by the vitest files test/proof-*.test.ts,
 // so nothing here imports vitest.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,12 +31,37 @@ export const TOPICS = new Topics();
 // ---- temp dirs and small helpers -----------------------------------------------------------
 
 const made = new Set<string>();
+const mounts = new Set<string>();
+
+/**
+ * A small tmpfs at `dir` (root only: the disk-full cases need a file system they can fill).
+ * Fails loudly rather than skipping when it cannot be mounted.
+ */
+export function mountTmpfs(dir: string, megabytes: number): void {
+  mkdirSync(dir, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${megabytes}m,mode=0755`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (e) {
+    throw new Error(`cannot mount a ${megabytes} MB tmpfs at ${dir} (the disk-full cases run as root): ${(e as Error).message}`);
+  }
+  mounts.add(dir);
+}
+
+export function unmount(dir: string): void {
+  if (!mounts.has(dir)) return;
+  try {
+    execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+  } catch { /* already gone */ }
+  mounts.delete(dir);
+}
+
 export function tempDir(prefix: string): string {
   const d = mkdtempSync(path.join(os.tmpdir(), `loa-proof-${prefix}-`));
   made.add(d);
   return d;
 }
 export function cleanupTemp(): void {
+  for (const m of [...mounts]) unmount(m);
   if (process.env.LOA_KEEP_TMP) return;
   for (const d of [...made]) {
     made.delete(d);
@@ -154,6 +179,8 @@ export interface Central {
   dir: string;
   fleetFile: string;
   broker: MosquittoBroker;
+  /** The station listener (client id = user name); central tools use broker.url. */
+  stationUrl: string;
   brokerDir: string;
   centralUser: string;
   centralPassword: string;
@@ -165,9 +192,12 @@ export interface Central {
   stop(): Promise<void>;
 }
 
-function fleetYaml(url: string, stations: FleetStation[], groups: string[]): string {
+function fleetYaml(url: string, stationUrl: string, stations: FleetStation[], groups: string[]): string {
   return stringify({
-    broker: { urls: [url], username: 'loa-central', passwordFile: 'secrets/central.password', clientId: 'loa-central' },
+    broker: {
+      urls: [url], stationUrls: [stationUrl], username: 'loa-central', passwordFile: 'secrets/central.password', clientId: 'loa-central',
+      listener: { stationPort: 1884 },
+    },
     database: 'central/central.sqlite',
     groups: groups.map((g) => ({ id: g, name: `Group ${g}` })),
     stations: stations.map((s) => ({ id: s.id, name: `Station ${s.id}`, groups: s.groups ?? [] })),
@@ -182,19 +212,21 @@ export async function startCentral(stations: FleetStation[], opts: { tls?: boole
   const dir = tempDir('central');
   const groups = [...new Set(stations.flatMap((s) => s.groups ?? []))];
   const fleetFile = path.join(dir, 'fleet.yaml');
-  writeFileSync(fleetFile, fleetYaml('mqtt://127.0.0.1:1', stations, groups));
+  writeFileSync(fleetFile, fleetYaml('mqtt://127.0.0.1:1', 'mqtt://127.0.0.1:1', stations, groups));
   const brokerDir = path.join(dir, 'broker');
   const r = await runLoa(['--fleet', fleetFile, 'broker', 'config', '--out', brokerDir, ...(opts.tls ? [] : ['--no-tls']), '--json']);
   if (r.code !== 0) throw new Error(`loa broker config failed (${r.code}): ${r.stderr}${r.stdout}`);
   const result = JSON.parse(r.stdout) as { conf: string; tls: string; caCert?: string };
   if (opts.tls && result.tls !== 'generated') throw new Error(`loa broker config did not generate TLS material (tls: ${result.tls})`);
   const broker = await startMosquitto({ configText: readFileSync(result.conf, 'utf8') });
-  writeFileSync(fleetFile, fleetYaml(broker.url, stations, groups));
+  if (!broker.stationUrl) throw new Error('loa broker config wrote no plain station listener');
+  writeFileSync(fleetFile, fleetYaml(broker.url, broker.stationUrl, stations, groups));
   const read = (p: string) => readFileSync(path.join(dir, p), 'utf8').trim();
   return {
     dir,
     fleetFile,
     broker,
+    stationUrl: broker.stationUrl,
     brokerDir,
     centralUser: 'loa-central',
     centralPassword: read('secrets/central.password'),
@@ -227,12 +259,12 @@ export function centralAcks(central: Central, station?: string): Ack[] {
   }
 }
 
-/** Rows whose (station, seq) appears more than once in the central table (UNIQUE should make this 0). */
+/** Rows whose (station, db, seq) appears more than once in the central table (UNIQUE should make this 0). */
 export function centralDuplicateRows(central: Central): number {
   if (!existsSync(central.database)) return 0;
   const db = new Database(central.database, { readonly: true, fileMustExist: true });
   try {
-    const r = db.prepare('SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT station, seq FROM acks)) AS d FROM acks').get() as { d: number };
+    const r = db.prepare('SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT station, db, seq FROM acks)) AS d FROM acks').get() as { d: number };
     return r.d;
   } finally {
     db.close();
@@ -250,6 +282,11 @@ export interface StationSpec {
   quotaMB?: number;
   collector?: boolean;
   zones?: string[];
+  /** Put the data directory on a tmpfs of this many MB (disk-full cases). */
+  tmpfsMB?: number;
+  chimes?: Record<string, string>;
+  stallSec?: number;
+  testAlerts?: { maxDurationSec: number; maxVolume: number };
 }
 
 export interface Station {
@@ -257,13 +294,21 @@ export interface Station {
   dir: string;
   configPath: string;
   outDir: string;
+  dataDir: string;
   dbPath: string;
   proc: Proc;
+  /**
+   * Stores this station had before its current one (a reset): their ack ranges count toward
+   * emitted/received like the current store's.
+   */
+  pastStores: { db: string; firstSeq: number; lastSeq: number }[];
   /** Every process run for this station (restarts included). */
   runs: Proc[];
   start(env?: Record<string, string>): Promise<Proc>;
   /** Highest ack seq the station has allocated (0 before its first ack); seqs have no gaps. */
   lastSeq(): number;
+  /** The store id its acks are numbered under. */
+  dbId(): string;
   /** The first seq this station's database allocated, once known (see faults.ts primeSeq). */
   firstSeq?: number;
   /** Acks allocated from firstSeq to lastSeq. */
@@ -293,23 +338,26 @@ export function stationConfig(central: Central | { url: string }, s: StationSpec
   const config = {
     station: { id: s.id, name: `Proof ${s.id}`, groups: s.groups ?? [] },
     broker: {
-      urls: [isCentral ? central.broker.url : central.url],
+      urls: [isCentral ? central.stationUrl : central.url],
       ...(isCentral ? { username: s.id, password: central.stationPassword(s.id) } : {}),
       topicRoot: 'loa/v1',
       keepaliveSec: 5,
     },
     timezone: 'Asia/Ho_Chi_Minh',
     dataDir: path.join(dir, 'data'),
-    cache: { quotaMB: s.quotaMB ?? 256 },
+    // Production settings unless a case needs otherwise (the default 2 GB cache, 60 min clips).
+    ...(s.quotaMB !== undefined ? { cache: { quotaMB: s.quotaMB } } : {}),
     central: { collector: s.collector ?? true },
     keys: s.keys.map((k) => ({ id: k.id, publicKey: k.publicKey, allow: k.allow })),
     alertQuorum: s.alertQuorum ?? 2,
     clockSkewSec: 300,
     zones: zones.map((z) => ({ id: z, name: `Zone ${z}`, output: { type: 'file', dir: path.join(dir, 'out', z) }, defaultVolume: 100, maxVolume: 100 })),
     quietHours: [],
-    chimes: {},
+    chimes: s.chimes ?? {},
     graceSec: s.graceSec ?? 60,
     telemetrySec: 5,
+    ...(s.stallSec !== undefined ? { stallSec: s.stallSec } : {}),
+    ...(s.testAlerts ? { testAlerts: s.testAlerts } : {}),
   };
   const file = path.join(dir, 'station.yaml');
   writeFileSync(file, stringify(config));
@@ -319,14 +367,18 @@ export function stationConfig(central: Central | { url: string }, s: StationSpec
 export async function startStation(central: Central | { url: string }, s: StationSpec, env: Record<string, string> = {}): Promise<Station> {
   const dir = tempDir(`st-${s.id}`);
   const configPath = stationConfig(central, s, dir);
-  const dbPath = path.join(dir, 'data', 'station.db');
+  const dataDir = path.join(dir, 'data');
+  const dbPath = path.join(dataDir, 'station.db');
+  if (s.tmpfsMB !== undefined) mountTmpfs(dataDir, s.tmpfsMB);
   const runs: Proc[] = [];
   const st: Station = {
     id: s.id,
     dir,
     configPath,
     outDir: path.join(dir, 'out', (s.zones ?? ['main'])[0]!),
+    dataDir,
     dbPath,
+    pastStores: [],
     proc: undefined as unknown as Proc,
     runs,
     async start(extraEnv = env) {
@@ -337,6 +389,7 @@ export async function startStation(central: Central | { url: string }, s: Statio
       return p;
     },
     lastSeq: () => readStationDb(dbPath, (db) => Number((db.prepare("SELECT value FROM meta WHERE key = 'ack_seq'").get() as { value: string } | undefined)?.value ?? 0)),
+    dbId: () => readStationDb(dbPath, (db) => (db.prepare("SELECT value FROM meta WHERE key = 'db_id'").get() as { value: string }).value),
     emitted: () => {
       const last = st.lastSeq();
       if (last === 0) return 0;
@@ -349,6 +402,7 @@ export async function startStation(central: Central | { url: string }, s: Statio
     crashes: () => runs.filter((r) => r.crashed()).length,
     async stop() {
       for (const r of runs) await r.stop();
+      unmount(dataDir);
     },
   };
   await st.start(env);
@@ -427,7 +481,8 @@ export function logicalDuplicates(acks: Ack[]): number {
     // Rejections of unparseable messages carry no id; retained re-deliveries of an old schedule
     // are legitimately rejected once per reconnect.
     if (a.state === 'rejected') continue;
-    const k = `${a.station}|${a.commandId ?? ''}|${a.broadcastId ?? ''}|${a.state}`;
+    // Per store: a fresh store (after a reset) applying the retained schedule again is a new fact.
+    const k = `${a.station}|${a.db}|${a.commandId ?? ''}|${a.broadcastId ?? ''}|${a.state}`;
     keys.set(k, (keys.get(k) ?? 0) + 1);
   }
   let d = 0;

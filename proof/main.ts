@@ -17,6 +17,11 @@ export const FULL_REPS: Record<keyof typeof FAULT_CASES, number> = {
   brokerDownAtSchedule: 3,
   cacheQuota: 2,
   clockStep: 2,
+  diskFull: 3,
+  silentAiring: 2,
+  corruptStore: 2,
+  clockWrong: 2,
+  catchUp: 2,
 };
 export const HOSTILE_FULL_REPS = 3;
 
@@ -39,7 +44,7 @@ async function main(): Promise<number> {
       const reps = quick ? 1 : FULL_REPS[name];
       log(`fault case ${name} × ${reps} …`);
       const r = await fn(reps);
-      log(`  ${r.verdict}: emitted ${r.emitted}, received ${r.received}, lost ${r.lost}, duplicated ${r.duplicated}, crashes ${r.crashes} (${r.seconds} s)`);
+      log(`  ${r.verdict}: commands ${r.commandsSent} sent, ${r.commandsLost} lost before an ack; acks emitted ${r.emitted}, received ${r.received}, lost ${r.lost}, duplicated ${r.duplicated}, crashes ${r.crashes} (${r.seconds} s)`);
       faults.push(r);
     }
   }

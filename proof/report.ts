@@ -14,6 +14,7 @@ export function faultTable(results: FaultResult[]): string {
   const rows = results.map((r) => [
     r.case,
     r.runs,
+    `${r.commandsSent - r.commandsLost}/${r.commandsSent}`,
     r.emitted,
     r.received,
     r.lost,
@@ -23,11 +24,11 @@ export function faultTable(results: FaultResult[]): string {
     `${r.seconds} s`,
     r.verdict,
   ]);
-  const sum = (k: 'runs' | 'emitted' | 'received' | 'lost' | 'duplicated' | 'crashes') => results.reduce((n, r) => n + r[k], 0);
+  const sum = (k: 'runs' | 'commandsSent' | 'commandsLost' | 'emitted' | 'received' | 'lost' | 'duplicated' | 'crashes') => results.reduce((n, r) => n + r[k], 0);
   const ok = results.reduce((n, r) => n + r.onTime.ok, 0);
   const total = results.reduce((n, r) => n + r.onTime.total, 0);
-  rows.push(['**total**', sum('runs'), sum('emitted'), sum('received'), sum('lost'), sum('duplicated'), sum('crashes'), `${ok}/${total}`, '', results.every((r) => r.verdict === 'PASS') ? 'PASS' : 'FAIL']);
-  return table(['case', 'runs', 'acks emitted', 'received', 'lost', 'duplicated', 'crashes', 'on time', 'time', 'verdict'], rows);
+  rows.push(['**total**', sum('runs'), `${sum('commandsSent') - sum('commandsLost')}/${sum('commandsSent')}`, sum('emitted'), sum('received'), sum('lost'), sum('duplicated'), sum('crashes'), `${ok}/${total}`, '', results.every((r) => r.verdict === 'PASS') ? 'PASS' : 'FAIL']);
+  return table(['case', 'runs', 'commands acked', 'acks emitted', 'received', 'lost', 'duplicated', 'crashes', 'on time', 'time', 'verdict'], rows);
 }
 
 export function faultFailures(results: FaultResult[]): string {

@@ -40,3 +40,23 @@ export const DEFAULT_TTL_MS: Record<SignedType, number> = {
   cancel: 86_400_000,
   control: 3600_000,
 };
+
+/**
+ * The longest a signed message may be valid. A command is acted on within days or not at all;
+ * a schedule is a retained document that stays in force for its year. Bounding lifetimes also
+ * bounds the replay memory each station must keep.
+ */
+export const MAX_LIFETIME_MS: Record<SignedType, number> = {
+  schedule: 400 * 86_400_000,
+  announce: 7 * 86_400_000,
+  alert: 7 * 86_400_000,
+  cancel: 7 * 86_400_000,
+  control: 7 * 86_400_000,
+};
+
+/**
+ * How far an issuer's seq may run ahead of its own issuedAt (in ms). Issuers number commands
+ * max(last + 1, unix ms), so a real seq is within a burst of the issue time; a far larger one
+ * (one accepted message with seq 9e15) would otherwise make every later command stale.
+ */
+export const MAX_SEQ_AHEAD_MS = 3600_000;

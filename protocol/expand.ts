@@ -15,6 +15,12 @@ export function occurrenceId(itemId: string, plannedAt: number): string {
 
 /** Returns an error message, or undefined when the expression is valid for croner. */
 export function cronError(expr: string, tz: string): string | undefined {
+  // croner accepts a leading seconds field; a loudspeaker item more often than once a minute is
+  // always a mistake, and would cost thousands of acks an hour.
+  const fields = expr.trim().split(/\s+/);
+  if (!expr.trim().startsWith('@') && fields.length > 5) {
+    return `expected 5 fields (minute hour day month weekday); "${expr}" has ${fields.length}: schedules more often than once a minute are refused`;
+  }
   try {
     new Cron(expr, { timezone: tz, paused: true });
     return undefined;

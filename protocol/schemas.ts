@@ -5,6 +5,7 @@ import { MAX_MEDIA_BYTES } from './topics.js';
 export const PROTOCOL_VERSION = 1 as const;
 
 export const Id = z.string().regex(ID_PATTERN, 'expected an id of [a-z0-9-]{1,64}');
+export const StoreId = z.string().regex(/^[a-f0-9]{16}$/, 'expected a store id of 16 lowercase hex digits');
 export const Sha256 = z.string().regex(SHA256_PATTERN, 'expected a lowercase hex sha256');
 export const IsoTime = z.iso.datetime({ offset: true });
 const Text = (max: number) => z.string().max(max);
@@ -12,6 +13,15 @@ const HttpUrl = z
   .string()
   .max(2048)
   .refine((s) => /^https?:\/\/[^\s]+$/i.test(s), 'expected an http(s) URL');
+
+/**
+ * Live relay sources. The wire accepts these schemes; each station narrows them further to the
+ * schemes its fleet allows (`relay.schemes`), and ffmpeg gets a matching protocol whitelist.
+ */
+export const RELAY_SCHEMES = ['http', 'https', 'rtsp', 'rtmp', 'srt'] as const;
+export type RelayScheme = (typeof RELAY_SCHEMES)[number];
+const RELAY_URL = new RegExp(`^(${RELAY_SCHEMES.join('|')})://[^\\s]+$`, 'i');
+const RelayUrl = z.string().max(2048).refine((s) => RELAY_URL.test(s), `expected a ${RELAY_SCHEMES.join('/')} URL`);
 
 /** Circular 39/2020/TT-BTTTT levels. Emergency preempts anything. */
 export const Priority = z.enum(['normal', 'priority', 'emergency']);
@@ -37,7 +47,7 @@ export type MediaRef = z.infer<typeof MediaRef>;
 
 export const StreamRef = z.strictObject({
   kind: z.literal('stream'),
-  urls: z.array(HttpUrl).min(1).max(8),
+  urls: z.array(RelayUrl).min(1).max(8),
   durationSec: z.number().int().min(1).max(4 * 3600),
 });
 export type StreamRef = z.infer<typeof StreamRef>;
@@ -122,7 +132,9 @@ export type CancelBody = z.infer<typeof CancelBody>;
 
 export const ControlBody = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('volume'), zone: Id.optional(), volume: z.number().int().min(0).max(100) }),
+  /** Non-emergency audio goes off air and stays off until `resume` (emergencies are exempt). */
   z.strictObject({ action: z.literal('stop') }),
+  z.strictObject({ action: z.literal('resume') }),
   z.strictObject({ action: z.literal('rebirth') }),
   z.strictObject({ action: z.literal('resync') }),
 ]);
@@ -199,10 +211,16 @@ export type AckState = z.infer<typeof AckState>;
 export const Ack = z.strictObject({
   v: z.literal(PROTOCOL_VERSION),
   type: z.literal('ack'),
-  /** `<station>:<seq>`: stable across replays so the collector deduplicates. */
-  id: z.string().regex(/^[a-z0-9-]{1,64}:[0-9]{1,16}$/),
+  /** `<station>:<db>:<seq>`: stable across replays so the collector deduplicates. */
+  id: z.string().regex(/^[a-z0-9-]{1,64}:[a-f0-9]{16}:[0-9]{1,16}$/),
   station: Id,
-  seq: z.number().int().min(1),
+  /**
+   * The station database that numbered this ack: random, made when the store is created. A
+   * replaced, re-imaged or reset store starts a new numbering that can never collide with one
+   * the collector already holds, whatever the box's clock says.
+   */
+  db: StoreId,
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   epoch: z.number().int().min(0),
   state: AckState,
   /** Envelope id of the command or schedule this ack is about (absent when unparseable). */
@@ -229,6 +247,15 @@ export type Ack = z.infer<typeof Ack>;
 
 export const ZoneInfo = z.strictObject({ id: Id, name: Text(200) });
 
+/** Why a station started with a fresh store (its old database was unreadable). */
+export const StoreReset = z.strictObject({
+  at: IsoTime,
+  reason: Text(500),
+  /** Where the unreadable file was moved for inspection. */
+  movedTo: Text(500),
+});
+export type StoreReset = z.infer<typeof StoreReset>;
+
 export const StationState = z.strictObject({
   v: z.literal(PROTOCOL_VERSION),
   type: z.literal('state'),
@@ -241,6 +268,9 @@ export const StationState = z.strictObject({
   groups: z.array(Id).optional(),
   zones: z.array(ZoneInfo).optional(),
   scheduleVersion: z.number().int().min(1).nullable().optional(),
+  /** The store id acks of this connection are numbered in. */
+  db: StoreId.optional(),
+  storeReset: StoreReset.optional(),
 });
 export type StationState = z.infer<typeof StationState>;
 
@@ -268,6 +298,13 @@ export const Telemetry = z.strictObject({
   scheduleVersion: z.number().int().min(1).nullable(),
   outboxDepth: z.number().int().min(0),
   lastError: Text(500).optional(),
+  /** The station's clock minus the collector's, from the last live central/state heartbeat. */
+  clockOffsetMs: z.number().int().optional(),
+  /** The store refuses writes (disk full, read-only, I/O error): commands are not being acknowledged. */
+  storeFault: Text(500).optional(),
+  /** Operator `stop` in force: only emergencies air until `resume`. */
+  stopped: z.boolean().optional(),
+  storeReset: StoreReset.optional(),
 });
 export type Telemetry = z.infer<typeof Telemetry>;
 
@@ -277,6 +314,8 @@ export const Receipt = z.strictObject({
   v: z.literal(PROTOCOL_VERSION),
   type: z.literal('receipt'),
   station: Id,
+  /** The station store whose seqs these are; a receipt for another store is ignored. */
+  db: StoreId,
   /** Ack seqs the central database holds durably; the station may drop them from its outbox. */
   seqs: z.array(z.number().int().min(1)).max(10_000),
 });

@@ -30,9 +30,27 @@ export function rawPublicKey(key: KeyObject): string {
   return der.subarray(der.length - 32).toString('base64');
 }
 
-export function publicKeyFromRaw(base64: string): KeyObject {
+/**
+ * The one accepted spelling of a public key: standard base64 of exactly 32 bytes, padded.
+ * Buffer.from() would also take URL-safe letters, missing padding, whitespace and junk, so
+ * one key could be written many ways and pass as many keys.
+ */
+export function publicKeyError(base64: string): string | undefined {
+  if (typeof base64 !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(base64)) return 'expected the base64 of a raw 32-byte Ed25519 public key (44 characters ending in =)';
   const raw = Buffer.from(base64, 'base64');
-  if (raw.length !== 32) throw new Error('an Ed25519 public key is 32 bytes (base64)');
+  if (raw.length !== 32 || raw.toString('base64') !== base64) return 'expected the canonical base64 of a raw 32-byte Ed25519 public key';
+  return undefined;
+}
+
+/** Hex of the raw key bytes: two ids naming the same key have the same fingerprint. */
+export function publicKeyFingerprint(base64: string): string {
+  return Buffer.from(base64, 'base64').toString('hex');
+}
+
+export function publicKeyFromRaw(base64: string): KeyObject {
+  const err = publicKeyError(base64);
+  if (err) throw new Error(err);
+  const raw = Buffer.from(base64, 'base64');
   return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
 }
 

@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import type { z } from 'zod';
 import { BODY_SCHEMAS, EnvelopeShape, type Command, type ScheduleBody, type SignedEnvelope, type SignedType, type Target } from './schemas.js';
 import { cronError, timezoneError } from './expand.js';
-import { checkSignature } from './signing.js';
+import { MAX_LIFETIME_MS, MAX_SEQ_AHEAD_MS } from './envelope.js';
+import { checkSignature, publicKeyFingerprint, publicKeyFromRaw } from './signing.js';
 import { MAX_MESSAGE_BYTES } from './topics.js';
 
 export const REJECT_REASONS = [
@@ -22,8 +23,30 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
 export interface TrustedKey {
   id: string;
   publicKey: KeyObject;
+  /** Hex of the raw 32 public-key bytes: a quorum counts people's keys, not key names. */
+  fingerprint: string;
   /** Message types this key may sign. */
   allow: readonly SignedType[];
+}
+
+/** A trusted key from its configured base64 (canonical only; see publicKeyError). */
+export function trustedKey(id: string, publicKey: string, allow: readonly SignedType[]): TrustedKey {
+  return { id, publicKey: publicKeyFromRaw(publicKey), fingerprint: publicKeyFingerprint(publicKey), allow };
+}
+
+/**
+ * Indexes of keys whose public key repeats an earlier entry's. The same key listed under two
+ * names would let one person meet a two-person quorum; trust stores refuse it.
+ */
+export function repeatedPublicKeys(keys: readonly { publicKey: string }[]): number[] {
+  const seen = new Set<string>();
+  const out: number[] = [];
+  keys.forEach((k, i) => {
+    const fp = publicKeyFingerprint(k.publicKey);
+    if (seen.has(fp)) out.push(i);
+    seen.add(fp);
+  });
+  return out;
 }
 
 export interface ReplayView {
@@ -52,7 +75,8 @@ export interface VerifyContext {
 export const SEQ_WINDOW = 24 * 3600 * 1000;
 
 export type VerifyResult =
-  | { ok: true; command: Command; signers: string[] }
+  /** `signers`: key ids whose signatures verified; `distinctKeys`: how many different public keys they are. */
+  | { ok: true; command: Command; signers: string[]; distinctKeys: number }
   | { ok: false; reason: RejectReason; detail: string; id?: string; type?: SignedType; issuer?: string };
 
 export function matchesTarget(target: Target, station: { id: string; groups: readonly string[] }): boolean {
@@ -112,8 +136,17 @@ export function parseEnvelope(raw: Buffer | string):
       if (err) return { ok: false, reason: 'invalid', detail: `body.items.${n}.cron: ${err}`, ...hint };
     }
   }
-  if (Date.parse(envelope.expiresAt) <= Date.parse(envelope.issuedAt)) {
+  const issued = Date.parse(envelope.issuedAt);
+  const lifetime = Date.parse(envelope.expiresAt) - issued;
+  if (lifetime <= 0) {
     return { ok: false, reason: 'invalid', detail: 'expiresAt: must be after issuedAt', ...hint };
+  }
+  if (lifetime > MAX_LIFETIME_MS[envelope.type]) {
+    const days = MAX_LIFETIME_MS[envelope.type] / 86_400_000;
+    return { ok: false, reason: 'invalid', detail: `expiresAt: a ${envelope.type} may be valid for at most ${days} days after issuedAt`, ...hint };
+  }
+  if (envelope.seq > issued + MAX_SEQ_AHEAD_MS) {
+    return { ok: false, reason: 'invalid', detail: `seq: ${envelope.seq} runs more than ${MAX_SEQ_AHEAD_MS / 60_000} minutes ahead of issuedAt (${issued})`, ...hint };
   }
   return { ok: true, envelope, command: { ...envelope, body: body.data } as Command };
 }
@@ -145,6 +178,7 @@ export function verifyCommand(raw: Buffer | string, ctx: VerifyContext): VerifyR
     return { ok: false, reason: 'bad_signature', detail: 'first signature is not the issuer\'s', ...base };
   }
   const signers: string[] = [];
+  const fingerprints = new Set<string>();
   for (const sig of envelope.sigs) {
     const key = ctx.keys.get(sig.key);
     if (!key) return { ok: false, reason: 'unknown_key', detail: `key ${sig.key} is not trusted by this station`, ...base };
@@ -156,6 +190,7 @@ export function verifyCommand(raw: Buffer | string, ctx: VerifyContext): VerifyR
     }
     if (signers.includes(sig.key)) return { ok: false, reason: 'invalid', detail: `key ${sig.key} signed twice`, ...base };
     signers.push(sig.key);
+    fingerprints.add(key.fingerprint);
   }
 
   const issuedAt = Date.parse(envelope.issuedAt);
@@ -172,11 +207,14 @@ export function verifyCommand(raw: Buffer | string, ctx: VerifyContext): VerifyR
   if (command.type === 'schedule' && command.body.station !== ctx.station.id) {
     return { ok: false, reason: 'wrong_target', detail: `schedule is for station ${command.body.station}`, ...base };
   }
-  if (command.type === 'alert' && !command.body.test && signers.length < ctx.alertQuorum) {
+  if (command.type === 'alert' && !command.body.test && fingerprints.size < ctx.alertQuorum) {
     return {
       ok: false,
       reason: 'quorum_not_met',
-      detail: `a live alert needs ${ctx.alertQuorum} distinct signatures, it has ${signers.length}`,
+      detail:
+        fingerprints.size < signers.length
+          ? `a live alert needs signatures by ${ctx.alertQuorum} different keys; ${signers.join(', ')} are ${fingerprints.size} key(s) under ${signers.length} names`
+          : `a live alert needs signatures by ${ctx.alertQuorum} different keys, it has ${signers.length}`,
       ...base,
     };
   }
@@ -191,5 +229,5 @@ export function verifyCommand(raw: Buffer | string, ctx: VerifyContext): VerifyR
       return { ok: false, reason: 'stale_seq', detail: `seq ${envelope.seq} is far below ${highest} from ${envelope.issuer}`, ...base };
     }
   }
-  return { ok: true, command, signers };
+  return { ok: true, command, signers, distinctKeys: fingerprints.size };
 }

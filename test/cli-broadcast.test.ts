@@ -1,14 +1,14 @@
 // Schedules, announcements, alerts, the collector and reports: `loa` as a real subprocess
 // against a private mosquitto configured by `loa broker config`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
-  PROTOCOL_VERSION, Topics, publicKeyFromRaw, verifyCommand, type Ack, type TrustedKey, type VerifyContext,
+  PROTOCOL_VERSION, Topics, trustedKey, verifyCommand, type Ack, type TrustedKey, type VerifyContext,
 } from '../protocol/index.js';
 import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
 import { cleanupTempDirs, tempDir } from './harness/tmp.js';
@@ -17,14 +17,19 @@ import { runLoa, type Run } from './harness/cli.js';
 const LOA = resolve('dist/controller-cli/main.js');
 const T = new Topics('loa/v1');
 
-const loa = (args: string[], env: Record<string, string> = {}) => runLoa(fleet, args, env);
+/** Each official's private keys live in their own directory (their own account). */
+const keyDirs = { office: join(tempDir('loa-cli-office-'), 'keys'), duty: join(tempDir('loa-cli-duty-'), 'keys') };
+const asDuty = { LOA_KEY_DIR: keyDirs.duty };
+const loa = (args: string[], env: Record<string, string> = {}) => runLoa(fleet, args, { LOA_KEY_DIR: keyDirs.office, ...env });
 
-function fleetYaml(url: string): string {
+function fleetYaml(url: string, stationUrl = url): string {
   return stringify({
-    broker: { urls: [url], passwordFile: 'secrets/central.password' },
+    broker: { urls: [url], stationUrls: [stationUrl], passwordFile: 'secrets/central.password', listener: { stationPort: 1884 } },
     signers: [
       { key: 'office', allow: ['schedule', 'announce', 'alert', 'cancel', 'control'] },
       { key: 'duty', allow: ['alert', 'cancel'] },
+      // A second name for office's own key: written by hand below, to show approve refuses it.
+      { key: 'office-alias', allow: ['alert', 'cancel'] },
     ],
     defaultKey: 'office',
     groups: [{ id: 'east', name: 'Đông' }, { id: 'west', name: 'Tây' }],
@@ -36,9 +41,9 @@ function fleetYaml(url: string): string {
   });
 }
 
-function connect(username: string, password: string): Promise<MqttClient> {
+function connect(url: string, username: string, password: string, clientId = `t-${Math.random().toString(16).slice(2)}`): Promise<MqttClient> {
   return new Promise((res, rej) => {
-    const c = mqtt.connect(broker.url, { username, password, reconnectPeriod: 0, protocolVersion: 4, clientId: `t-${Math.random().toString(16).slice(2)}` });
+    const c = mqtt.connect(url, { username, password, reconnectPeriod: 0, protocolVersion: 4, clientId });
     c.once('connect', () => { clients.push(c); res(c); });
     c.once('error', rej);
   });
@@ -50,12 +55,12 @@ let broker: MosquittoBroker;
 const clients: MqttClient[] = [];
 const children: ChildProcess[] = [];
 const secret = (p: string) => readFileSync(join(dir, 'secrets', p), 'utf8').trim();
-const station = (id: string) => connect(id, secret(`stations/${id}.password`));
-const central = () => connect('loa-central', secret('central.password'));
+const station = (id: string) => connect(broker.stationUrl!, id, secret(`stations/${id}.password`), id);
+const central = () => connect(broker.url, 'loa-central', secret('central.password'));
 
 function trusted(): Map<string, TrustedKey> {
   const keys = JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8')) as { id: string; publicKey: string; allow: TrustedKey['allow'] }[];
-  return new Map(keys.map((k) => [k.id, { id: k.id, publicKey: publicKeyFromRaw(k.publicKey), allow: k.allow }]));
+  return new Map(keys.map((k) => [k.id, trustedKey(k.id, k.publicKey, k.allow)]));
 }
 function ctx(id: string, groups: string[]): VerifyContext {
   return { station: { id, groups }, keys: trusted(), now: Date.now(), alertQuorum: 2, clockSkewMs: 60_000, replay: { seenId: () => false, highestSeq: () => undefined } };
@@ -75,21 +80,23 @@ async function capture(client: MqttClient, topics: string[], act: () => Promise<
 }
 
 let ackSeq = 1;
+const TEST_DB = '00c0ffee00c0ffee';
 function ack(stationId: string, state: Ack['state'], commandId: string, extra: Partial<Ack> = {}): Ack {
   return {
-    v: PROTOCOL_VERSION, type: 'ack', id: `${stationId}:${ackSeq}`, station: stationId, seq: ackSeq++, epoch: 1, state,
+    v: PROTOCOL_VERSION, type: 'ack', id: `${stationId}:${TEST_DB}:${ackSeq}`, station: stationId, db: TEST_DB, seq: ackSeq++, epoch: 1, state,
     commandId, broadcastId: commandId, zones: ['main'], at: new Date().toISOString(), historical: false, ...extra,
   };
 }
 
 beforeAll(async () => {
   writeFileSync(fleet, fleetYaml('mqtt://127.0.0.1:1'));
-  for (const k of ['office', 'duty']) expect((await loa(['keys', 'init', k])).code).toBe(0);
+  expect((await loa(['keys', 'init', 'office'])).code).toBe(0);
+  expect((await loa(['keys', 'init', 'duty'], asDuty)).code).toBe(0);
   writeFileSync(join(dir, 'keys.json'), (await loa(['keys', 'list', '--json'])).stdout);
   const r = await loa(['broker', 'config', '--out', join(dir, 'broker'), '--no-tls']);
   expect(r.code, r.stderr).toBe(0);
   broker = await startMosquitto({ configText: readFileSync(join(dir, 'broker', 'mosquitto.conf'), 'utf8') });
-  writeFileSync(fleet, fleetYaml(broker.url));
+  writeFileSync(fleet, fleetYaml(broker.url, broker.stationUrl));
   copyFileSync(resolve('audio-fixtures/tone-3s.wav'), join(dir, 'tone.wav'));
 }, 60_000);
 
@@ -206,36 +213,77 @@ describe('loa announce and alert', () => {
     const d = JSON.parse(drafted.run.stdout) as { id: string; draft: string; signatures: string[] };
     expect(d.signatures).toEqual(['office']);
     expect((await loa(['alert', 'approve', d.draft, '--key', 'office'])).code).toBe(1); // same person twice
-    const sent = await capture(c, topics, () => loa(['alert', 'approve', d.draft, '--key', 'duty']));
+    const sent = await capture(c, topics, () => loa(['alert', 'approve', d.draft, '--key', 'duty'], asDuty));
     expect(sent.run.code, sent.run.stderr).toBe(0);
     expect(sent.got).toHaveLength(1);
     const env = JSON.parse(sent.got[0]!.payload);
     expect(env.sigs.map((s: { key: string }) => s.key)).toEqual(['office', 'duty']);
     expect(verifyCommand(sent.got[0]!.payload, ctx('st-c', ['west'])).ok).toBe(true);
     // The draft cannot be sent a second time.
-    expect((await loa(['alert', 'approve', d.draft, '--key', 'duty'])).code).toBe(1);
+    expect((await loa(['alert', 'approve', d.draft, '--key', 'duty'], asDuty)).code).toBe(1);
+  });
+
+  it('approve refuses a second name for the drafter\'s key, and an account that also holds the drafter\'s key', async () => {
+    const d = JSON.parse((await loa(['alert', '--text', 'Sạt lở', '--to', 'st-a', '--json'])).stdout) as { draft: string };
+    // office-alias: office's public key recorded under another name, its private key in another directory.
+    writeFileSync(join(dir, 'keys', 'office-alias.pub'), readFileSync(join(dir, 'keys', 'office.pub')));
+    const aliasDir = join(tempDir('loa-cli-alias-'), 'keys');
+    mkdirSync(aliasDir, { recursive: true, mode: 0o700 });
+    copyFileSync(join(keyDirs.office, 'office.key'), join(aliasDir, 'office-alias.key'));
+    const alias = await loa(['alert', 'approve', d.draft, '--key', 'office-alias'], { LOA_KEY_DIR: aliasDir });
+    expect(alias.code).toBe(1);
+    expect(alias.stderr).toMatch(/same public key as office/);
+    rmSync(join(dir, 'keys', 'office-alias.pub'));
+    // duty's account holding a copy of office's private key is one person with two keys.
+    const both = join(tempDir('loa-cli-both-'), 'keys');
+    mkdirSync(both, { recursive: true, mode: 0o700 });
+    copyFileSync(join(keyDirs.duty, 'duty.key'), join(both, 'duty.key'));
+    copyFileSync(join(keyDirs.office, 'office.key'), join(both, 'office.key'));
+    const held = await loa(['alert', 'approve', d.draft, '--key', 'duty'], { LOA_KEY_DIR: both });
+    expect(held.code).toBe(1);
+    expect(held.stderr).toMatch(/also holds the private key of office/);
+    // The draft is still there for the real second official.
+    expect(existsSync(d.draft)).toBe(true);
   });
 
   it('refuses to approve a draft that was changed after signing', async () => {
     const r = await loa(['alert', '--text', 'Lũ quét', '--to', 'st-a', '--json']);
     const d = JSON.parse(r.stdout) as { draft: string };
     const draft = JSON.parse(readFileSync(d.draft, 'utf8'));
-    draft.envelope.target = { all: true };
+    draft.envelopes[0].target = { all: true };
     writeFileSync(d.draft, JSON.stringify(draft));
-    const a = await loa(['alert', 'approve', d.draft, '--key', 'duty']);
+    const a = await loa(['alert', 'approve', d.draft, '--key', 'duty'], asDuty);
     expect(a.code).toBe(1);
     expect(a.stderr).toMatch(/does not verify/);
   });
 
-  it('a test alert goes out at once with one signature and a spoken test preamble', async () => {
+  it('a test alert goes out at once with one signature; the preamble is the station\'s, not the sender\'s', async () => {
     const c = await central();
     const { run, got } = await capture(c, [T.stationCmd('st-a')], () => loa(['alert', '--text', 'Diễn tập', '--to', 'st-a', '--test']));
     expect(run.code, run.stderr).toBe(0);
     const env = JSON.parse(got[0]!.payload);
     expect(env.body.test).toBe(true);
     expect(env.sigs).toHaveLength(1);
-    expect(env.body.audio.tts.text).toMatch(/^Đây là bản tin thử nghiệm/);
+    expect(env.body.audio.tts.text).toBe('Diễn tập');
     expect(verifyCommand(got[0]!.payload, ctx('st-a', ['east'])).ok).toBe(true);
+  });
+
+  it('cancelling a live alert is drafted with its correction; the second official sends both, each with two signatures', async () => {
+    const c = await central();
+    const d = JSON.parse((await loa(['alert', '--text', 'Lũ lớn', '--to', 'east', '--json'])).stdout) as { id: string; draft: string };
+    expect((await loa(['alert', 'approve', d.draft, '--key', 'duty'], asDuty)).code).toBe(0);
+    const drafted = await capture(c, [T.groupCmd('east')], () => loa(['alert', 'cancel', d.id, '--reason', 'nhầm', '--json']));
+    expect(drafted.run.code, drafted.run.stderr).toBe(0);
+    expect(drafted.got).toEqual([]); // one official alone cannot stop a live alert
+    const cd = JSON.parse(drafted.run.stdout) as { draft: string; cancels: string };
+    expect(cd.cancels).toBe(d.id);
+    const sent = await capture(c, [T.groupCmd('east')], () => loa(['alert', 'approve', cd.draft, '--key', 'duty', '--json'], asDuty));
+    expect(sent.run.code, sent.run.stderr).toBe(0);
+    const envs = sent.got.map((g) => JSON.parse(g.payload));
+    expect(envs.map((e) => e.type)).toEqual(['cancel', 'alert']);
+    expect(envs.map((e) => e.sigs.map((x: { key: string }) => x.key))).toEqual([['office', 'duty'], ['office', 'duty']]);
+    expect(envs[1].body).toMatchObject({ correctionOf: d.id, test: false });
+    expect(() => JSON.parse(sent.run.stdout)).not.toThrow(); // one JSON document
   });
 
   it('alert cancel sends a cancel to the original target, then the scripted correction', async () => {
@@ -304,7 +352,7 @@ describe('loa collect, --wait, stations, broadcasts, report', () => {
     expect(ok.stdout).toContain('2/2 started, 0 failed');
     const partial = await loa(['announce', join(dir, 'tone.wav'), '--to', 'east', '--title', 'partial', '--wait', '2', '--json']);
     expect(partial.code).toBe(3);
-    expect(JSON.parse(partial.stdout)).toMatchObject({ delivered: ['st-a'], notDelivered: ['st-b'] });
+    expect(JSON.parse(partial.stdout)).toMatchObject({ type: 'announce', stations: ['st-a', 'st-b'], delivery: { delivered: ['st-a'], notDelivered: ['st-b'] } });
     await new Promise((r) => setTimeout(r, 500));
     const list = JSON.parse((await loa(['broadcasts', '--json'])).stdout) as { title: string; delivery: Record<string, number> }[];
     expect(list.find((b) => b.title === 'partial')!.delivery).toMatchObject({ started: 1, 'not-confirmed': 1 });
@@ -344,7 +392,7 @@ describe('loa collect, --wait, stations, broadcasts, report', () => {
     const b = await station('st-b');
     const n = 10_000;
     const base = 1_000_000 * (2 + Math.floor(Math.random() * 1_000_000));
-    await Promise.all(Array.from({ length: n }, (_, i) => b.publishAsync(T.ack('st-b'), JSON.stringify(ack('st-b', 'completed', 'bulk', { seq: base + i, id: `st-b:${base + i}` })), { qos: 1 })));
+    await Promise.all(Array.from({ length: n }, (_, i) => b.publishAsync(T.ack('st-b'), JSON.stringify(ack('st-b', 'completed', 'bulk', { seq: base + i, id: `st-b:${TEST_DB}:${base + i}` })), { qos: 1 })));
     await startCollector();
     const deadline = Date.now() + 30_000;
     let count = 0;

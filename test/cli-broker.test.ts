@@ -1,6 +1,6 @@
 // `loa keys`, `loa broker config` and `loa provision`, run as real subprocesses against a real
 // mosquitto started from exactly the generated config.
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,11 +11,16 @@ import { cleanupTempDirs, tempDir } from './harness/tmp.js';
 import { runLoa } from './harness/cli.js';
 
 
-const loa = (args: string[], env: Record<string, string> = {}) => runLoa(undefined, args, env);
+const loa = (args: string[], env: Record<string, string> = {}) => runLoa(undefined, args, { LOA_KEY_DIR: join(dir, 'keys-office'), ...env });
+/** The second official keeps their key in their own directory (their own account). */
+const asDuty = { LOA_KEY_DIR: join(tempDir('loa-cli-duty-'), 'keys') };
 
-function fleetYaml(url: string): string {
+function fleetYaml(url: string, stationUrl = url): string {
   return stringify({
-    broker: { urls: [url], username: 'loa-central', passwordFile: 'secrets/central.password', tls: { ca: 'broker/tls/ca.crt' } },
+    broker: {
+      urls: [url], stationUrls: [stationUrl], username: 'loa-central', passwordFile: 'secrets/central.password', tls: { ca: 'broker/tls/ca.crt' },
+      listener: { stationPort: 1884 },
+    },
     signers: [
       { key: 'office', allow: ['schedule', 'announce', 'alert', 'cancel', 'control'] },
       { key: 'duty', allow: ['alert', 'cancel'] },
@@ -61,7 +66,7 @@ beforeAll(async () => {
   const r = await loa(['--fleet', fleet, 'broker', 'config', '--out', join(dir, 'broker'), '--json']);
   expect(r.code, r.stderr).toBe(0);
   broker = await startMosquitto({ configText: readFileSync(join(dir, 'broker', 'mosquitto.conf'), 'utf8') });
-  writeFileSync(fleet, fleetYaml(broker.url));
+  writeFileSync(fleet, fleetYaml(broker.url, broker.stationUrl));
 });
 
 afterAll(async () => {
@@ -71,12 +76,19 @@ afterAll(async () => {
 });
 
 describe('loa keys', () => {
-  it('creates an Ed25519 key pair with a 0600 private key and lists it as JSON', async () => {
+  it('creates an Ed25519 key pair: the private key 0600 in its owner\'s key directory, the public key in the fleet', async () => {
     const r = await loa(['--fleet', fleet, 'keys', 'init', 'office']);
     expect(r.code, r.stderr).toBe(0);
-    expect(statSync(join(dir, 'keys', 'office.key')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dir, 'keys', 'office.key'), 'utf8')).toContain('BEGIN PRIVATE KEY');
-    expect((await loa(['--fleet', fleet, 'keys', 'init', 'duty'])).code).toBe(0);
+    expect(statSync(join(dir, 'keys-office', 'office.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'keys-office')).mode & 0o777).toBe(0o700);
+    expect(readFileSync(join(dir, 'keys-office', 'office.key'), 'utf8')).toContain('BEGIN PRIVATE KEY');
+    expect(existsSync(join(dir, 'keys', 'office.key'))).toBe(false);
+    expect(readFileSync(join(dir, 'keys', 'office.pub'), 'utf8').trim()).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    // Two alert signers' keys in one account would let one person meet the quorum.
+    const same = await loa(['--fleet', fleet, 'keys', 'init', 'duty']);
+    expect(same.code).toBe(1);
+    expect(same.stderr).toMatch(/already holds the private key of alert signer\(s\) office/);
+    expect((await loa(['--fleet', fleet, 'keys', 'init', 'duty'], asDuty)).code).toBe(0);
     const list = await loa(['--fleet', fleet, 'keys', 'list', '--json']);
     expect(list.code).toBe(0);
     const keys = JSON.parse(list.stdout) as { id: string; publicKey: string; allow: string[]; privateMode: string }[];
@@ -84,6 +96,21 @@ describe('loa keys', () => {
     expect(Buffer.from(keys[1]!.publicKey, 'base64')).toHaveLength(32);
     expect(keys[0]!.allow).toEqual(['alert', 'cancel']);
     expect(keys[1]!.privateMode).toBe('0600');
+  });
+
+  it('refuses a key directory other accounts can read, and a public key recorded twice or spelled non-canonically', async () => {
+    const open = tempDir('loa-open-keys-');
+    chmodSync(open, 0o755);
+    const r = await loa(['--fleet', fleet, 'keys', 'init', 'spare'], { LOA_KEY_DIR: open });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/readable by other accounts \(mode 755\)/);
+    const office = readFileSync(join(dir, 'keys', 'office.pub'), 'utf8').trim();
+    const twice = await loa(['--fleet', fleet, 'keys', 'import', 'office-again', office]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/already recorded as office/);
+    const unpadded = await loa(['--fleet', fleet, 'keys', 'import', 'office-again', office.replace(/=$/, '')]);
+    expect(unpadded.code).toBe(2);
+    expect(existsSync(join(dir, 'keys', 'office-again.pub'))).toBe(false);
   });
 
   it('refuses to overwrite a key and rejects ids that could escape the keys dir', async () => {
@@ -111,21 +138,30 @@ describe('loa keys', () => {
 });
 
 describe('loa broker config', () => {
-  it('writes mosquitto PBKDF2-SHA512 password lines, an ACL and a TLS listener', () => {
+  it('writes mosquitto PBKDF2-SHA512 password lines (stations and central apart), an ACL, and listeners that bind client ids', () => {
     const passwd = readFileSync(join(dir, 'broker', 'passwd'), 'utf8').trim().split('\n');
-    expect(passwd.map((l) => l.split(':')[0])).toEqual(['loa-central', 'st-a', 'st-b', 'st-c']);
-    for (const l of passwd) expect(l).toMatch(/^[a-z-]+:\$7\$101\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==$/);
+    expect(passwd.map((l) => l.split(':')[0])).toEqual(['st-a', 'st-b', 'st-c']);
+    const central = readFileSync(join(dir, 'broker', 'passwd-central'), 'utf8').trim().split('\n');
+    expect(central.map((l) => l.split(':')[0])).toEqual(['loa-central']);
+    for (const l of [...passwd, ...central]) expect(l).toMatch(/^[a-z-]+:\$7\$101\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==$/);
     const conf = readFileSync(join(dir, 'broker', 'mosquitto.conf'), 'utf8');
-    expect(conf).toMatch(/^allow_anonymous false$/m);
+    expect(conf).toMatch(/^per_listener_settings true$/m);
+    expect(conf.match(/^allow_anonymous false$/gm)).toHaveLength(3);
+    // Both station listeners (plain and TLS) replace the client id with the user name.
+    expect(conf.match(/^use_username_as_clientid true$/gm)).toHaveLength(2);
+    expect(broker.listeners.map((l) => l.role)).toEqual(['central', 'stations', 'stations-tls']);
     expect(conf).toMatch(/^persistence true$/m);
     expect(conf).toMatch(/^certfile .*server\.crt$/m);
     expect(statSync(join(dir, 'secrets', 'stations', 'st-a.password')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'secrets', 'tls', 'ca.key')).mode & 0o777).toBe(0o600);
   });
 
-  it('refuses anonymous clients and wrong passwords', async () => {
+  it('refuses anonymous clients and wrong passwords; stations only on the station listener, central only on its own', async () => {
     await expect(connect(broker.url)).rejects.toThrow();
-    await expect(connect(broker.url, 'st-a', 'wrong')).rejects.toThrow();
+    await expect(connect(broker.stationUrl!)).rejects.toThrow();
+    await expect(connect(broker.stationUrl!, 'st-a', 'wrong')).rejects.toThrow();
+    await expect(connect(broker.url, 'st-a', pw('st-a'))).rejects.toThrow();
+    await expect(connect(broker.stationUrl!, 'loa-central', centralPw())).rejects.toThrow();
   });
 
   it('accepts station credentials over the generated TLS listener, verified against the generated CA', async () => {
@@ -142,8 +178,8 @@ describe('loa broker config', () => {
 
   it('enforces the ACL: a station writes only its own state/ack and reads only what is addressed to it', async () => {
     const central = await connect(broker.url, 'loa-central', centralPw());
-    const a = await connect(broker.url, 'st-a', pw('st-a'));
-    const b = await connect(broker.url, 'st-b', pw('st-b'));
+    const a = await connect(broker.stationUrl!, 'st-a', pw('st-a'));
+    const b = await connect(broker.stationUrl!, 'st-b', pw('st-b'));
     clients.push(central, a, b);
     const R = 'loa/v1';
 
@@ -179,6 +215,9 @@ describe('loa provision', () => {
     const y = parse(readFileSync(file, 'utf8'));
     expect(y.station).toEqual({ id: 'st-c', name: 'Xã C', groups: ['west'] });
     expect(y.broker.username).toBe('st-c');
+    expect(y.broker.urls).toEqual([broker.stationUrl]);
+    expect(y.testAlerts).toEqual({ maxDurationSec: 120, maxVolume: 80 });
+    expect(y.relay).toEqual({ schemes: ['http', 'https'] });
     expect(y.broker.password).toBe(pw('st-c'));
     expect(y.broker.password).not.toBe(before);
     expect(y.broker.tls.ca).toBe('ca.crt');
@@ -190,9 +229,9 @@ describe('loa provision', () => {
 
     // The broker learns the new password on reload; the old one stops working.
     await broker.restart();
-    const c = await connect(broker.url, 'st-c', y.broker.password);
+    const c = await connect(broker.stationUrl!, 'st-c', y.broker.password);
     clients.push(c);
-    await expect(connect(broker.url, 'st-c', before)).rejects.toThrow();
+    await expect(connect(broker.stationUrl!, 'st-c', before)).rejects.toThrow();
   });
 
   it('names unknown stations and exits 2', async () => {

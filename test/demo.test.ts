@@ -81,7 +81,7 @@ describe('npm run demo', () => {
     expect(stations.size).toBe(4);
     expect(wavs.length).toBeGreaterThanOrEqual(4 * 7);
     // Secrets stay private.
-    expect(statSync(path.join(out, 'keys', 'vp-ubnd-hoi-an.key')).mode & 0o077).toBe(0);
+    expect(statSync(path.join(out, 'officials', 'vp-ubnd-hoi-an', 'keys', 'vp-ubnd-hoi-an.key')).mode & 0o077).toBe(0);
 
     // A second run wipes and reuses its own directory, but refuses a directory it did not make.
     const foreign = path.join(dir, 'not-a-demo');

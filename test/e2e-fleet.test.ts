@@ -19,14 +19,22 @@ describe('loa + loa-station end to end', () => {
   let collector: Awaited<ReturnType<typeof startCollector>>;
   const stations = new Map<string, StationProcess>();
   const ids = ['phuong-a', 'phuong-b', 'xa-c'];
-  const loa = (...args: string[]) => runLoa(fleet, args);
+  const keyDirs = { office: '', duty: '' };
+  const loa = (...args: string[]) => runLoa(fleet, args, { LOA_KEY_DIR: keyDirs.office });
+  /** The second official, in their own account (their own key directory). */
+  const duty = (...args: string[]) => runLoa(fleet, args, { LOA_KEY_DIR: keyDirs.duty });
 
   beforeAll(async () => {
     dir = tempDir('loa-e2e-');
+    keyDirs.office = path.join(tempDir('loa-e2e-office-'), 'keys');
+    keyDirs.duty = path.join(tempDir('loa-e2e-duty-'), 'keys');
     fleet = path.join(dir, 'fleet.yaml');
-    const port = 1; // replaced below once the broker has its port
+    const port = 1; // replaced below once the broker has its ports
     writeFileSync(fleet, stringify({
-      broker: { urls: [`mqtt://127.0.0.1:${port}`], username: 'loa-central', passwordFile: 'secrets/central.password' },
+      broker: {
+        urls: [`mqtt://127.0.0.1:${port}`], stationUrls: [`mqtt://127.0.0.1:${port}`], username: 'loa-central', passwordFile: 'secrets/central.password',
+        listener: { stationPort: 1884 },
+      },
       signers: [
         { key: 'office', allow: ['schedule', 'announce', 'alert', 'cancel', 'control'] },
         { key: 'duty', allow: ['alert', 'cancel'] },
@@ -37,12 +45,14 @@ describe('loa + loa-station end to end', () => {
       groups: [{ id: 'dong', name: 'Đông' }],
       stations: ids.map((id) => ({ id, name: `Trạm ${id}`, groups: id === 'xa-c' ? [] : ['dong'] })),
     }));
-    for (const k of ['office', 'duty']) expect((await loa('keys', 'init', k)).code).toBe(0);
+    expect((await loa('keys', 'init', 'office')).code).toBe(0);
+    expect((await duty('keys', 'init', 'duty')).code).toBe(0);
     const cfg = await loa('broker', 'config', '--out', path.join(dir, 'broker'), '--no-tls');
     expect(cfg.code, cfg.stderr).toBe(0);
     broker = await startMosquitto({ configText: readFileSync(path.join(dir, 'broker', 'mosquitto.conf'), 'utf8') });
     const f = parse(readFileSync(fleet, 'utf8'));
     f.broker.urls = [broker.url];
+    f.broker.stationUrls = [broker.stationUrl];
     writeFileSync(fleet, stringify(f));
     for (const id of ids) {
       const p = await loa('provision', id, '--out', path.join(dir, 'boxes', id));
@@ -115,8 +125,7 @@ describe('loa + loa-station end to end', () => {
     const draft = await loa('alert', path.join(dir, 'tone.wav'), '--to', 'all', '--title', 'Bão số 9');
     expect(draft.code, draft.stderr).toBe(0);
     const draftPath = (draft.stdout + draft.stderr).match(/(\S+\.json)/)![1]!;
-    const envelope = JSON.parse(readFileSync(draftPath, 'utf8'));
-    const env = envelope.envelope ?? envelope;
+    const env = JSON.parse(readFileSync(draftPath, 'utf8')).envelopes[0];
     expect(env.sigs).toHaveLength(1);
 
     // Someone publishes the half-signed draft directly with the central credentials.
@@ -132,11 +141,13 @@ describe('loa + loa-station end to end', () => {
     await c.endAsync();
 
     const before = listWavs(path.join(dir, 'boxes', 'phuong-a', 'out')).length;
-    const ok = await loa('alert', 'approve', draftPath, '--key', 'duty', '--wait', '40');
+    const ok = await duty('alert', 'approve', draftPath, '--key', 'duty', '--wait', '40');
     expect(ok.code, ok.stderr + ok.stdout).toBe(0);
     expect(listWavs(path.join(dir, 'boxes', 'phuong-a', 'out')).length).toBe(before + 1);
 
-    const cancel = await loa('alert', 'cancel', env.id, '--key', 'office', '--cosign', 'duty', '--wait', '40');
+    const cancelDraft = await loa('alert', 'cancel', env.id, '--key', 'office', '--json');
+    expect(cancelDraft.code, cancelDraft.stderr).toBe(0);
+    const cancel = await duty('alert', 'approve', JSON.parse(cancelDraft.stdout).draft, '--key', 'duty', '--wait', '40');
     expect(cancel.code, cancel.stderr + cancel.stdout).toBe(0);
     const report = JSON.parse((await loa('report', '--from', '2020-01-01', '--to', '2099-01-01', '--json')).stdout) as { broadcastId: string; station: string; status: string }[];
     const alertRows = report.filter((r) => r.broadcastId === env.id);
@@ -146,7 +157,7 @@ describe('loa + loa-station end to end', () => {
   test('ACL: a station\'s credentials cannot publish another station\'s ack, read its commands, or publish any cmd', async () => {
     const topics = new Topics();
     const conf = parse(readFileSync(path.join(dir, 'boxes', 'phuong-a', 'station.yaml'), 'utf8'));
-    const a = await mqtt.connectAsync(broker.url, { username: 'phuong-a', password: conf.broker.password, clean: true });
+    const a = await mqtt.connectAsync(broker.stationUrl!, { username: 'phuong-a', password: conf.broker.password, clean: true });
     // Mosquitto grants the SUBACK but never delivers what the ACL forbids reading.
     const leaked: string[] = [];
     a.on('message', (t) => leaked.push(t));

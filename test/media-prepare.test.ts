@@ -171,12 +171,19 @@ describe('probeAudio', () => {
 });
 
 describe('decodeStreamArgs', () => {
-  it('only accepts http(s) URLs and a positive duration', () => {
-    expect(() => decodeStreamArgs('file:///etc/passwd', 10)).toThrow(/must be http or https/);
+  it('only accepts the allowed relay schemes and a positive duration, and whitelists their ffmpeg protocols', () => {
+    expect(() => decodeStreamArgs('file:///etc/passwd', 10)).toThrow(/scheme file: is not allowed/);
+    expect(() => decodeStreamArgs('rtsp://cam.example.vn/live', 10)).toThrow(/scheme rtsp: is not allowed here \(allowed: http, https\)/);
+    const rtsp = decodeStreamArgs('rtsp://cam.example.vn/live', 10, ['rtsp']);
+    expect(rtsp[rtsp.indexOf('-protocol_whitelist') + 1]).toBe('rtsp,rtp,udp,tcp');
+    expect(rtsp).not.toContain('-reconnect');
     expect(() => decodeStreamArgs('not a url', 10)).toThrow(/not a valid URL/);
     expect(() => decodeStreamArgs('http://example.org/live', 0)).toThrow(/positive/);
     const args = decodeStreamArgs('https://radio.example.vn/live.mp3', 30);
     expect(args).toEqual(expect.arrayContaining(['-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', '2']));
+    // ffmpeg itself refuses file:, concat:, subfile: and the rest, even inside a playlist.
+    expect(args[args.indexOf('-protocol_whitelist') + 1]).toBe('https,http,tls,tcp');
+    expect(args.indexOf('-protocol_whitelist')).toBeLessThan(args.indexOf('-i'));
     expect(args.slice(-7)).toEqual(['-ar', '48000', '-ac', '1', '-f', 's16le', '-c:a', 'pcm_s16le', 'pipe:1'].slice(-7));
   });
 

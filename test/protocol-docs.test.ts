@@ -14,6 +14,7 @@ import {
   StationState,
   Telemetry,
   publicKeyFromRaw,
+  trustedKey,
   signedBytes,
   verifyCommand,
   type SignedEnvelope,
@@ -56,7 +57,7 @@ describe('docs/protocol.md examples', () => {
   it('every signed example verifies with the documented keys (as station phuong-ben-nghe, quorum 2)', () => {
     const allow: Record<string, SignedType[]> = { central: [...SIGNED_TYPES], 'ops-2': ['alert', 'cancel'] };
     const keys = new Map<string, TrustedKey>(
-      Object.entries(keysBlock!.loaTestKeys).map(([id, raw]) => [id, { id, publicKey: publicKeyFromRaw(raw), allow: allow[id] ?? [] }]),
+      Object.entries(keysBlock!.loaTestKeys).map(([id, raw]) => [id, trustedKey(id, raw, allow[id] ?? [])]),
     );
     const signed = parsed.filter((p) => (SIGNED_TYPES as readonly string[]).includes(p.type as string)) as unknown as SignedEnvelope[];
     expect(signed.length).toBeGreaterThanOrEqual(SIGNED_TYPES.length);

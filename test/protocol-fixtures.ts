@@ -5,6 +5,7 @@ import {
   generateKeyPair,
   makeEnvelope,
   publicKeyFromRaw,
+  trustedKey,
   signEnvelope,
   type KeyPair,
   type ReplayView,
@@ -33,9 +34,9 @@ const ALL: SignedType[] = ['schedule', 'announce', 'alert', 'cancel', 'control']
 /** `rogue` is deliberately not trusted. */
 export function trustStore(): Map<string, TrustedKey> {
   return new Map<string, TrustedKey>([
-    ['central', { id: 'central', publicKey: publicKeyFromRaw(KEYS.central.publicKey), allow: ALL }],
-    ['ops2', { id: 'ops2', publicKey: publicKeyFromRaw(KEYS.ops2.publicKey), allow: ['alert', 'cancel'] }],
-    ['announcer', { id: 'announcer', publicKey: publicKeyFromRaw(KEYS.announcer.publicKey), allow: ['announce', 'cancel'] }],
+    ['central', trustedKey('central', KEYS.central.publicKey, ALL)],
+    ['ops2', trustedKey('ops2', KEYS.ops2.publicKey, ['alert', 'cancel'])],
+    ['announcer', trustedKey('announcer', KEYS.announcer.publicKey, ['announce', 'cancel'])],
   ]);
 }
 
@@ -149,8 +150,9 @@ export const UNSIGNED_EXAMPLES = {
   ack: {
     v: 1,
     type: 'ack',
-    id: `${STATION}:42`,
+    id: `${STATION}:5f0c6a2e9b1d4c70:42`,
     station: STATION,
+    db: '5f0c6a2e9b1d4c70',
     seq: 42,
     epoch: 3,
     state: 'completed',
@@ -195,6 +197,6 @@ export const UNSIGNED_EXAMPLES = {
     scheduleVersion: 7,
     outboxDepth: 0,
   },
-  receipt: { v: 1, type: 'receipt', station: STATION, seqs: [40, 41, 42] },
+  receipt: { v: 1, type: 'receipt', station: STATION, db: '5f0c6a2e9b1d4c70', seqs: [40, 41, 42] },
   'central-state': { v: 1, type: 'central-state', online: true, at: '2026-01-05T00:00:00.000Z' },
 } as const;

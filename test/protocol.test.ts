@@ -21,8 +21,12 @@ import {
   newCommandId,
   occurrenceId,
   parseEnvelope,
+  cronError,
+  publicKeyError,
   publicKeyFromRaw,
   publicKeyOfPrivate,
+  repeatedPublicKeys,
+  trustedKey,
   signatureFor,
   signedBytes,
   verifyCommand,
@@ -30,7 +34,7 @@ import {
   type SignedEnvelope,
   type SignedType,
 } from '../protocol/index.js';
-import { GROUP, KEYS, MemoryReplay, SHA, STATION, T0, UNSIGNED_EXAMPLES, context, mk } from './protocol-fixtures.js';
+import { BODIES, GROUP, KEYS, MemoryReplay, SHA, STATION, T0, UNSIGNED_EXAMPLES, context, mk } from './protocol-fixtures.js';
 
 const SIGNED: SignedType[] = ['schedule', 'announce', 'alert', 'cancel', 'control'];
 const json = (v: unknown): string => JSON.stringify(v);
@@ -204,7 +208,7 @@ describe('signing', () => {
     const k = generateKeyPair();
     expect(Buffer.from(k.publicKey, 'base64')).toHaveLength(32);
     expect(publicKeyOfPrivate(k.privateKeyPem)).toBe(k.publicKey);
-    expect(() => publicKeyFromRaw(Buffer.alloc(31).toString('base64'))).toThrow(/32 bytes/);
+    expect(() => publicKeyFromRaw(Buffer.alloc(31).toString('base64'))).toThrow(/32-byte/);
   });
 
   it('cosigning with the same key twice throws', () => {
@@ -340,7 +344,7 @@ describe('verifyCommand: every reject reason is produced', () => {
   });
   it('quorum_not_met: a single-signed live alert with quorum 2', () => {
     const d = expectReason(json(mk('alert')), 'quorum_not_met');
-    expect(d).toMatch(/needs 2 distinct signatures, it has 1/);
+    expect(d).toMatch(/needs signatures by 2 different keys, it has 1/);
   });
   it('a double-signed live alert is accepted, with both signers', () => {
     const r = verifyCommand(json(mk('alert', { cosign: ['ops2'] })), context());
@@ -466,5 +470,55 @@ describe('topics', () => {
 describe('STATION fixture sanity', () => {
   it('uses the real station id pattern', () => {
     expect(new Topics().stationCmd(STATION)).toContain(STATION);
+  });
+});
+
+describe('insider cases: one credential must not meet a quorum or pin the replay window', () => {
+  it('the same public key registered under two ids counts once toward the quorum', () => {
+    const keys = new Map([
+      ['central', trustedKey('central', KEYS.central.publicKey, ['schedule', 'announce', 'alert', 'cancel', 'control'])],
+      ['central-too', trustedKey('central-too', KEYS.central.publicKey, ['alert', 'cancel'])],
+    ]);
+    const env = mk('alert');
+    const twice = cosignEnvelope(env, 'central-too', KEYS.central.privateKeyPem);
+    const r = verifyCommand(json(twice), context({ keys }));
+    expect(r).toMatchObject({ ok: false, reason: 'quorum_not_met' });
+    if (!r.ok) expect(r.detail).toMatch(/1 key\(s\) under 2 names/);
+  });
+  it('repeatedPublicKeys finds a key listed twice, whatever the ids', () => {
+    expect(repeatedPublicKeys([{ publicKey: KEYS.central.publicKey }, { publicKey: KEYS.ops2.publicKey }, { publicKey: KEYS.central.publicKey }])).toEqual([2]);
+  });
+  it('only the canonical base64 of a public key is accepted: one key, one spelling', () => {
+    const k = KEYS.central.publicKey;
+    expect(publicKeyError(k)).toBeUndefined();
+    const raw = Buffer.from(k, 'base64');
+    // The 43rd character carries 2 unused low bits: flipping one spells the same 32 bytes differently.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const sameBytes = `${k.slice(0, 42)}${alphabet[alphabet.indexOf(k[42]!) ^ 1]}=`;
+    expect(Buffer.from(sameBytes, 'base64').equals(raw)).toBe(true);
+    const variants = [sameBytes, k.replace(/=$/, ''), `${k}\n`, ` ${k}`, k.replace(/\+/g, '-').replace(/\//g, '_') + (/[+/]/.test(k) ? '' : '\t')];
+    for (const variant of variants) expect(publicKeyError(variant), JSON.stringify(variant)).toBeDefined();
+  });
+  it('a command valid for more than 7 days is invalid; a schedule may be valid for 400 days', () => {
+    expect(reject(json(mk('announce', { ttlMs: 7 * 86_400_000 + 1 }))).detail).toMatch(/at most 7 days/);
+    expect(reject(json(mk('alert', { ttlMs: 30 * 86_400_000, cosign: ['ops2'] }))).detail).toMatch(/at most 7 days/);
+    expect(verifyCommand(json(mk('schedule', { ttlMs: 399 * 86_400_000 })), context()).ok).toBe(true);
+    expect(reject(json(mk('schedule', { ttlMs: 401 * 86_400_000 }))).detail).toMatch(/at most 400 days/);
+  });
+  it('a seq far ahead of its issue time is invalid, so one message cannot make later ones stale', () => {
+    expect(reject(json(mk('control', { seq: 9_000_000_000_000_000 }))).detail).toMatch(/seq: .* ahead of issuedAt/);
+    expect(verifyCommand(json(mk('control', { seq: T0 + 3_500_000 })), context()).ok).toBe(true);
+  });
+  it('sub-minute cron (a seconds field) is refused', () => {
+    expect(cronError('*/10 * * * * *', 'Asia/Ho_Chi_Minh')).toMatch(/5 fields/);
+    expect(cronError('30 5 * * *', 'Asia/Ho_Chi_Minh')).toBeUndefined();
+    const body = { ...BODIES.schedule, items: [{ ...BODIES.schedule.items[0], cron: '* * * * * *' }] };
+    expect(reject(json(mk('schedule', { body }))).detail).toMatch(/items\.0\.cron: expected 5 fields/);
+  });
+  it('relay URLs: only the relay schemes of the protocol parse; file: never does', () => {
+    const stream = (url: string) => ({ ...BODIES.schedule, items: [{ ...BODIES.schedule.items[0], audio: { kind: 'stream', urls: [url], durationSec: 60 } }] });
+    expect(verifyCommand(json(mk('schedule', { body: stream('rtsp://cam.example.vn/live') })), context()).ok).toBe(true);
+    expect(reject(json(mk('schedule', { body: stream('file:///etc/passwd') }))).reason).toBe('invalid');
+    expect(reject(json(mk('schedule', { body: stream('concat:/a|/b') }))).reason).toBe('invalid');
   });
 });

@@ -1,9 +1,9 @@
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigError, loadStationConfig, stationConfigWarnings, trustedKeys } from '../daemon/config.js';
+import { ConfigError, DEFAULT_TEST_PREAMBLE, loadStationConfig, stationConfigWarnings, trustedKeys } from '../daemon/config.js';
 import { checkSignature, generateKeyPair, makeEnvelope, signEnvelope } from '../protocol/index.js';
 import { cleanupTempDirs, tempDir } from './harness/tmp.js';
 
@@ -60,7 +60,11 @@ describe('loadStationConfig: valid files', () => {
     expect(cfg.broker).toEqual({ urls: ['mqtt://127.0.0.1:1883'], topicRoot: 'loa/v1', keepaliveSec: 30 });
     expect(cfg.timezone).toBe('Asia/Ho_Chi_Minh');
     expect(cfg.dataDir).toBe(join(base, 'data'));
-    expect(cfg.cache).toEqual({ quotaMB: 2048 });
+    expect(cfg.cache).toEqual({ quotaMB: 2048, maxClipMinutes: 60, concurrency: 2 });
+    expect(cfg.testAlerts).toEqual({ maxDurationSec: 120, maxVolume: 80, preamble: DEFAULT_TEST_PREAMBLE });
+    expect(existsSync(cfg.testAlerts.preamble)).toBe(true);
+    expect(cfg.relay).toEqual({ schemes: ['http', 'https'] });
+    expect(cfg.stallSec).toBe(30);
     expect(cfg.central).toEqual({ collector: true });
     expect(cfg.alertQuorum).toBe(2);
     expect(cfg.clockSkewSec).toBe(300);
@@ -316,10 +320,19 @@ describe('loadStationConfig: errors name the file, the key path and the expectat
   it('a public key that does not decode to 32 bytes', () => {
     const c = minimal();
     c.keys[1].publicKey = Buffer.alloc(31, 7).toString('base64');
-    expect(errorOf(c).message).toContain('station.yaml: keys.1.publicKey: expected a base64 raw 32-byte Ed25519 public key, got "');
+    expect(errorOf(c).message).toContain('station.yaml: keys.1.publicKey: expected the canonical base64 of a raw 32-byte Ed25519 public key (44 characters ending in =), got "');
     const junk = minimal();
     junk.keys[0].publicKey = 'not a key!';
-    expect(errorOf(junk).message).toContain('station.yaml: keys.0.publicKey: expected a base64 raw 32-byte Ed25519 public key, got "not a key!"');
+    expect(errorOf(junk).message).toContain('station.yaml: keys.0.publicKey: expected the canonical base64 of a raw 32-byte Ed25519 public key (44 characters ending in =), got "not a key!"');
+  });
+
+  it('one public key listed twice, under two ids or two spellings, is refused (it would count twice toward alertQuorum)', () => {
+    const c = minimal();
+    c.keys[1].publicKey = c.keys[0].publicKey;
+    expect(errorOf(c).message).toContain('station.yaml: keys.1.publicKey: expected a public key not already listed under another id');
+    const unpadded = minimal();
+    unpadded.keys[1].publicKey = unpadded.keys[0].publicKey.replace(/=$/, '');
+    expect(errorOf(unpadded).message).toContain('keys.1.publicKey: expected the canonical base64');
   });
 
   it('an unknown permission', () => {

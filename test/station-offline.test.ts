@@ -44,14 +44,14 @@ describe('a station plays its schedule offline', () => {
     await ctl.pushSchedule('cam-kim', schedule);
     await ctl.waitForAck((a) => a.state === 'applied' && a.scheduleVersion === 1);
     const cacheDir = path.join(dir, 'data', 'cache');
-    await until(() => existsSync(cacheDir) && readdirSync(cacheDir).some((f) => f.endsWith('.wav')), 30_000, 'media prepared');
+    await until(() => existsSync(cacheDir) && readdirSync(cacheDir).some((f) => f.startsWith(`${clip.sha256}.`) && f.endsWith('.wav')), 30_000, 'media prepared');
     await station.stop();
     await ctl.close();
 
     // 2. No broker at all; the box's clock reads 4 s before the next 05:30 in Hội An.
     await broker.kill9();
     const fire = new Cron('30 5 * * *', { timezone: 'Asia/Ho_Chi_Minh', paused: true }).nextRun(new Date(Date.now() + 10_000))!.getTime();
-    station = startStation(configPath, { LOA_CLOCK_START: new Date(fire - 4000).toISOString() });
+    station = startStation(configPath, { LOA_TEST_HOOKS: '1', LOA_CLOCK_START: new Date(fire - 4000).toISOString() });
     await until(() => listWavs(path.join(dir, 'out', 'main')).length === 1, 20_000, 'the 05:30 item aired');
     await station.waitForLog(/"msg":"first frame on air"/);
     await until(() => {
@@ -65,7 +65,7 @@ describe('a station plays its schedule offline', () => {
     // 3. The box stays off across the next day's 05:30 and comes back 10 minutes later.
     await broker.restart();
     ctl = await TestController.connect(broker.url);
-    station = startStation(configPath, { LOA_CLOCK_START: new Date(fire + 86_400_000 + 600_000).toISOString() });
+    station = startStation(configPath, { LOA_TEST_HOOKS: '1', LOA_CLOCK_START: new Date(fire + 86_400_000 + 600_000).toISOString() });
     const missed = await ctl.waitForAck((a) => a.state === 'missed' && a.itemId === 'morning');
     expect(missed.reason).toBe('grace_exceeded');
     expect(missed.plannedAt).toBe(new Date(fire + 86_400_000).toISOString());

@@ -111,7 +111,7 @@ describe('emergency with a cached chime pre-roll', () => {
     await broker?.stop();
   });
 
-  test('airs chime then the clip, even before the clip was fetched; a ward key cannot cancel it', async () => {
+  test('airs chime then the clip, even before the clip was fetched; one key cannot cancel it', async () => {
     const chime = await wavInfo(fixture('chime-emergency.wav'));
     const clip = await ctl.publishMedia(fixture('tone-3s.wav'));
     const alert = ctl.envelope('alert', { test: false, audio: { kind: 'media', ...clip } }, { stations: ['thanh-ha'] }, official);
@@ -120,7 +120,7 @@ describe('emergency with a cached chime pre-roll', () => {
     const cancel = ctl.envelope('cancel', { broadcastId: alert.id }, { stations: ['thanh-ha'] }, ward);
     await ctl.send('thanh-ha', cancel);
     const rejected = await ctl.waitForAck((a) => a.commandId === cancel.id && a.state === 'rejected');
-    expect(rejected.reason).toBe('key_not_allowed');
+    expect(rejected.reason).toBe('quorum_not_met');
     await ctl.waitForAck((a) => a.broadcastId === alert.id && a.state === 'completed', 30_000);
     const [wav] = listWavs(path.join(dir, 'out', 'main'));
     const info = await wavInfo(wav!);

@@ -1,21 +1,28 @@
-import { mkdirSync, existsSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import type { AudioRef, Priority } from '../../protocol/index.js';
+import type { AudioRef, Priority, RelayScheme } from '../../protocol/index.js';
 import { spawnFfmpeg, type FfmpegProcess } from '../../io/ffmpeg.js';
 import type { PcmSource } from '../outputs/output.js';
 import type { AudioResolver } from '../engine.js';
+import { kindOf, leadFor, mayAirWithoutLead } from '../playback/policy.js';
 import type { JobRow } from '../store.js';
 import { decodeStreamArgs } from './prepare.js';
-import { silenceWav } from './silence.js';
 import type { MediaCache } from './cache.js';
 
-type MediaState = { kind: 'fetching' } | { kind: 'ready' } | { kind: 'failed'; reason: string; detail: string };
+type MediaRef = Extract<AudioRef, { kind: 'media' }>;
+type MediaState =
+  | { kind: 'queued'; audio: MediaRef; urgent: boolean }
+  | { kind: 'fetching' }
+  | { kind: 'ready' }
+  | { kind: 'failed'; reason: string; detail: string };
 
 export interface StationAudioOptions {
   cache: MediaCache;
   dir: string;
   chimes: Partial<Record<Priority, string>>;
+  /** The station's own "this is a test" clip, led before every test alert. */
+  testPreamble: string;
   ffmpegPath?: string;
   /** Fetch the bytes of a clip over MQTT (`media/<sha256>`). */
   fetchMqtt: (sha256: string, timeoutMs: number) => Promise<Buffer>;
@@ -23,28 +30,42 @@ export interface StationAudioOptions {
   onFailed: (sha256: string, reason: string, detail: string) => void;
   log: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
   mediaTimeoutMs?: number;
+  /** Fetch-and-prepare pipelines at once (a ward box has a few cores, not fifty). */
+  concurrency?: number;
+  /** Schemes live relays may use (`relay.schemes`). */
+  relaySchemes?: readonly RelayScheme[];
 }
 
 /**
  * Gets audio ready before air time (fetch when the command arrives, verify, normalise into the
- * cache) and turns a job into output sources at air time. An uncached emergency clip is not
- * held back for normalisation: it is decoded straight to the output while the cache catches up.
+ * cache) and turns a job into output sources at air time. Work is queued with a small
+ * concurrency, emergencies first. An uncached emergency clip is not held back for
+ * normalisation: it is decoded straight to the output while the cache catches up.
  */
 export class StationAudio implements AudioResolver {
   private state = new Map<string, MediaState>();
   /** Airings waiting for a clip's bytes (an emergency that went on air with its chime first). */
   private waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }[]>();
   private chimePaths = new Map<Priority, string>();
+  private preambleSha: string | undefined;
+  private preambleError: string | undefined;
+  private running = 0;
+  /** Clips whose prepared file vanished at air time and are being fetched again. */
+  private missing = new Set<string>();
   private readonly rawDir: string;
-  private readonly silenceDir: string;
 
   constructor(private readonly o: StationAudioOptions) {
     this.rawDir = join(o.dir, 'incoming');
-    this.silenceDir = join(o.dir, 'silence');
     mkdirSync(this.rawDir, { recursive: true });
+    // Raw clips left by a previous run are either prepared by now or will be fetched again.
+    for (const f of readdirSync(this.rawDir)) {
+      try {
+        unlinkSync(join(this.rawDir, f));
+      } catch { /* gone */ }
+    }
   }
 
-  /** Prepare configured chimes once at start-up; a bad chime is logged, not fatal. */
+  /** Prepare configured chimes and the test preamble once at start-up; a bad one is logged, not fatal. */
   async prepareChimes(): Promise<void> {
     for (const [priority, path] of Object.entries(this.o.chimes) as [Priority, string][]) {
       if (!path) continue;
@@ -55,14 +76,24 @@ export class StationAudio implements AudioResolver {
         this.o.log('error', 'chime could not be prepared', { priority, path, err: (e as Error).message });
       }
     }
+    try {
+      this.preambleSha = (await this.o.cache.prepareFile(this.o.testPreamble)).sha256;
+      this.preambleError = undefined;
+    } catch (e) {
+      // Without its preamble a test alert does not air (policy.ts): say so loudly.
+      this.preambleError = (e as Error).message;
+      this.o.log('error', 'test alert preamble could not be prepared: test alerts will fail', { path: this.o.testPreamble, err: this.preambleError });
+    }
   }
 
   pinned(): Set<string> {
-    return new Set([...this.chimePaths.values()]);
+    const s = new Set([...this.chimePaths.values()]);
+    if (this.preambleSha) s.add(this.preambleSha);
+    return s;
   }
 
-  /** Start getting a clip; safe to call repeatedly. */
-  prefetch(audio: AudioRef): void {
+  /** Start getting a clip; safe to call repeatedly. `urgent` (emergencies) jumps the queue. */
+  prefetch(audio: AudioRef, urgent = false): void {
     if (audio.kind !== 'media') return;
     const sha = audio.sha256;
     if (this.o.cache.has(sha)) {
@@ -70,16 +101,49 @@ export class StationAudio implements AudioResolver {
       return;
     }
     const s = this.state.get(sha);
-    if (s && s.kind !== 'failed') return;
-    this.state.set(sha, { kind: 'fetching' });
-    void this.fetchAndPrepare(audio).catch((e) => this.o.log('error', 'media pipeline crashed', { sha, err: (e as Error).stack }));
+    if (s?.kind === 'queued') {
+      if (urgent && !s.urgent) this.state.set(sha, { ...s, urgent: true });
+      return;
+    }
+    if (s?.kind === 'fetching') return;
+    // Never cached, failed before, or ready but its prepared file vanished: (re)fetch.
+    this.state.set(sha, { kind: 'queued', audio, urgent });
+    this.pump();
+  }
+
+  private pump(): void {
+    const limit = this.o.concurrency ?? 2;
+    while (this.running < limit) {
+      let next: { sha: string; audio: MediaRef } | undefined;
+      for (const [sha, s] of this.state) {
+        if (s.kind !== 'queued') continue;
+        if (!next || s.urgent) next = { sha, audio: s.audio };
+        if (s.urgent) break;
+      }
+      if (!next) return;
+      this.running++;
+      this.state.set(next.sha, { kind: 'fetching' });
+      const sha = next.sha;
+      void this.fetchAndPrepare(next.audio)
+        .catch((e: Error) => this.fail(sha, 'internal_error', e.message))
+        .finally(() => {
+          this.running--;
+          this.pump();
+        });
+    }
+  }
+
+  queued(): number {
+    let n = 0;
+    for (const s of this.state.values()) if (s.kind === 'queued' || s.kind === 'fetching') n++;
+    return n;
   }
 
   private rawPath(sha: string): string {
     return join(this.rawDir, sha);
   }
 
-  private async fetchAndPrepare(audio: Extract<AudioRef, { kind: 'media' }>): Promise<void> {
+  private async fetchAndPrepare(audio: MediaRef): Promise<void> {
     const sha = audio.sha256;
     const timeout = this.o.mediaTimeoutMs ?? 120_000;
     let bytes: Buffer | undefined;
@@ -99,13 +163,20 @@ export class StationAudio implements AudioResolver {
     if (!bytes) return this.fail(sha, 'fetch_failed', errors.join('; '));
     // Keep the raw bytes so an emergency can go on air before normalisation finishes.
     const raw = this.rawPath(sha);
-    writeFileSync(`${raw}.tmp`, bytes);
-    renameSync(`${raw}.tmp`, raw);
+    try {
+      writeFileSync(`${raw}.tmp`, bytes);
+      renameSync(`${raw}.tmp`, raw);
+    } catch (e) {
+      try { unlinkSync(`${raw}.tmp`); } catch { /* none */ }
+      const code = (e as NodeJS.ErrnoException).code;
+      return this.fail(sha, code === 'ENOSPC' ? 'disk_full' : 'write_failed', `cannot keep the clip in ${this.rawDir}: ${(e as Error).message}`);
+    }
     this.settle(sha);
     this.o.onChange();
     try {
       await this.o.cache.ingest(sha, bytes);
       this.state.set(sha, { kind: 'ready' });
+      this.missing.delete(sha);
       try { unlinkSync(raw); } catch { /* already gone */ }
       this.o.onChange();
     } catch (e) {
@@ -120,9 +191,9 @@ export class StationAudio implements AudioResolver {
     for (const w of list) (error ? w.reject(error) : w.resolve());
   }
 
-  /** Resolves once the clip's bytes (raw or prepared) are on disk. */
+  /** Resolves once the clip's bytes (raw or prepared) are on disk; rejects when they cannot be had. */
   private available(sha: string): Promise<void> {
-    if (this.o.cache.preparedPath(sha) || existsSync(this.rawPath(sha))) return Promise.resolve();
+    if (this.o.cache.has(sha) || existsSync(this.rawPath(sha))) return Promise.resolve();
     const f = this.mediaFailure(sha);
     if (f) return Promise.reject(new Error(`${f.reason}: ${f.detail}`));
     return new Promise((resolve, reject) => {
@@ -132,7 +203,13 @@ export class StationAudio implements AudioResolver {
     });
   }
 
-  private fail(sha: string, reason: string, detail: string): void {
+  private fail(sha: string, reasonIn: string, detailIn: string): void {
+    let reason = reasonIn;
+    let detail = detailIn;
+    if (this.missing.delete(sha)) {
+      detail = `the prepared clip vanished from disk and could not be had again (${reason}: ${detail})`;
+      reason = 'media_missing';
+    }
     this.settle(sha, new Error(`${reason}: ${detail}`));
     this.state.set(sha, { kind: 'failed', reason, detail });
     try { unlinkSync(this.rawPath(sha)); } catch { /* none */ }
@@ -147,37 +224,42 @@ export class StationAudio implements AudioResolver {
   }
 
   ready(job: JobRow): boolean {
+    const kind = kindOf({ commandType: job.commandType, test: job.spec.test });
+    if (!mayAirWithoutLead(kind) && (this.preambleSha === undefined || !this.o.cache.has(this.preambleSha))) return false;
     const audio = job.spec.audio;
     if (audio.kind === 'stream') return true;
     if (this.o.cache.has(audio.sha256)) return true;
     if (job.priority !== 'emergency') return false;
     if (this.mediaFailure(audio.sha256)) return false;
     // An emergency goes on air with its cached chime at once; the clip follows when it lands.
-    const chime = this.chimeSha(job);
+    const chime = this.chimePaths.get('emergency');
     return existsSync(this.rawPath(audio.sha256)) || (chime !== undefined && this.o.cache.has(chime));
   }
 
-  private chimeSha(job: JobRow): string | undefined {
-    return job.spec.chime || job.priority === 'emergency' ? this.chimePaths.get(job.priority) : undefined;
-  }
-
-  private chimeFor(job: JobRow): string | undefined {
-    const sha = this.chimeSha(job);
-    return sha ? this.o.cache.preparedPath(sha) : undefined;
-  }
-
   failure(job: JobRow): string | undefined {
+    const kind = kindOf({ commandType: job.commandType, test: job.spec.test });
+    if (!mayAirWithoutLead(kind) && this.preambleSha === undefined) return `no_test_preamble: ${this.preambleError ?? 'not prepared yet'}`;
     const audio = job.spec.audio;
     if (audio.kind !== 'media') return undefined;
     const f = this.mediaFailure(audio.sha256);
     return f ? `${f.reason}: ${f.detail}` : undefined;
   }
 
+  private leadPath(job: JobRow): string | undefined {
+    const kind = kindOf({ commandType: job.commandType, test: job.spec.test });
+    const lead = leadFor(kind, job.priority, job.spec.chime);
+    if (lead.kind === 'none') return undefined;
+    const sha = lead.kind === 'test-preamble' ? this.preambleSha : this.chimePaths.get(lead.level);
+    const path = sha ? this.o.cache.preparedPath(sha) : undefined;
+    if (!path && lead.kind === 'test-preamble') throw new Error(`no_test_preamble: the station's test preamble is not available (${this.preambleError ?? 'missing from the cache'})`);
+    return path;
+  }
+
   async sources(job: JobRow, _zone: string): Promise<{ sources: PcmSource[]; sha256?: string; url?: string; cleanup?: () => void }> {
     const sources: PcmSource[] = [];
     const procs: FfmpegProcess[] = [];
-    const chime = this.chimeFor(job);
-    if (chime) sources.push({ kind: 'wav', path: chime });
+    const lead = this.leadPath(job);
+    if (lead) sources.push({ kind: 'wav', path: lead });
     const audio = job.spec.audio;
     let url: string | undefined;
     if (audio.kind === 'stream') {
@@ -186,9 +268,18 @@ export class StationAudio implements AudioResolver {
       url = live.url;
       sources.push({ kind: 'pcm-stream', stream: live.stream, maxDurationMs: audio.durationSec * 1000 });
     } else {
+      // preparedPath() checks the file: if it vanished behind the index, fetch it again now
+      // and decode it as soon as it is here (the stall bound fails the airing if it never is).
       const prepared = this.o.cache.preparedPath(audio.sha256);
+      if (!prepared && !existsSync(this.rawPath(audio.sha256))) {
+        if (this.state.get(audio.sha256)?.kind === 'ready') {
+          this.o.log('warn', 'prepared clip missing at air time: fetching it again', { sha: audio.sha256 });
+          this.missing.add(audio.sha256);
+        }
+        this.prefetch(audio, true);
+      }
       for (let i = 0; i < job.spec.repeat; i++) {
-        if (i > 0 && job.spec.gapSec > 0) sources.push({ kind: 'wav', path: silenceWav(this.silenceDir, job.spec.gapSec * 1000) });
+        if (i > 0 && job.spec.gapSec > 0) sources.push({ kind: 'silence', ms: job.spec.gapSec * 1000 });
         if (prepared) sources.push({ kind: 'wav', path: prepared });
         else sources.push({ kind: 'pcm-stream', stream: this.decodeWhenAvailable(audio.sha256, procs), maxDurationMs: 4 * 3600_000 });
       }
@@ -213,6 +304,7 @@ export class StationAudio implements AudioResolver {
         if (out.destroyed) return;
         const prepared = this.o.cache.preparedPath(sha);
         const input = prepared ?? this.rawPath(sha);
+        if (!existsSync(input)) return failStream(out, new Error(`media_missing: clip ${sha.slice(0, 12)} is no longer on disk`));
         const proc = spawnFfmpeg(
           ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', input, '-map', '0:a:0', '-f', 's16le', '-acodec', 'pcm_s16le', '-ar', '48000', '-ac', '1', 'pipe:1'],
           { ffmpegPath: this.o.ffmpegPath, timeoutMs: 4 * 3600_000 },
@@ -237,7 +329,7 @@ export class StationAudio implements AudioResolver {
     for (const url of urls) {
       let proc: FfmpegProcess;
       try {
-        proc = spawnFfmpeg(decodeStreamArgs(url, durationSec), { ffmpegPath: this.o.ffmpegPath, timeoutMs: (durationSec + 30) * 1000 });
+        proc = spawnFfmpeg(decodeStreamArgs(url, durationSec, this.o.relaySchemes), { ffmpegPath: this.o.ffmpegPath, timeoutMs: (durationSec + 30) * 1000 });
       } catch (e) {
         errors.push(`${url}: ${(e as Error).message}`);
         continue;
@@ -268,7 +360,7 @@ export class StationAudio implements AudioResolver {
       proc.stdout.resume();
       return { stream, proc, url };
     }
-    throw new Error(`no live relay URL worked: ${errors.join('; ')}`);
+    throw new Error(`relay_failed: no live relay URL worked: ${errors.join('; ')}`);
   }
 }
 

@@ -2,7 +2,7 @@
 // URLs, local chime files) as whatever the controller sent; they are verified against their
 // sha256, normalised once with ffmpeg and kept as WAV so playback never waits on ffmpeg.
 import { createHash, randomBytes } from 'node:crypto';
-import { unlinkSync, utimesSync } from 'node:fs';
+import { statSync, unlinkSync, utimesSync } from 'node:fs';
 import { mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isSha256 } from '../../protocol/index.js';
@@ -15,7 +15,7 @@ const BACKGROUND_NICENESS = 19;
 /** The longest clip a station will prepare: the protocol's bound on any airing. */
 export const MAX_CLIP_MS = 4 * 3600_000;
 
-export type MediaErrorCode = 'sha_mismatch' | 'too_large' | 'fetch_failed' | 'transcode_failed' | 'quota';
+export type MediaErrorCode = 'sha_mismatch' | 'too_large' | 'fetch_failed' | 'transcode_failed' | 'quota' | 'disk_full';
 
 export class MediaError extends Error {
   override name = 'MediaError';
@@ -45,6 +45,8 @@ export interface Prepared {
 export interface MediaCacheOptions {
   dir: string;
   quotaBytes: number;
+  /** Longest clip accepted (default MAX_CLIP_MS): longer ones are refused before transcoding. */
+  maxClipMs?: number;
   loudness: { targetLufs: number; truePeakDb: number };
   ffmpegPath?: string;
   log?: (msg: string, extra?: object) => void;
@@ -85,6 +87,7 @@ export class MediaCache {
   readonly dir: string;
   readonly profile: string;
   private readonly quotaBytes: number;
+  private readonly maxClipMs: number;
   private readonly loudness: { targetLufs: number; truePeakDb: number };
   private readonly ffmpegPath?: string;
   private readonly log: (msg: string, extra?: object) => void;
@@ -101,6 +104,7 @@ export class MediaCache {
     if (!(opts.quotaBytes > 0)) throw new RangeError(`media cache quota must be positive, got ${opts.quotaBytes}`);
     this.dir = path.resolve(opts.dir);
     this.quotaBytes = opts.quotaBytes;
+    this.maxClipMs = Math.min(opts.maxClipMs ?? MAX_CLIP_MS, MAX_CLIP_MS);
     this.loudness = { ...opts.loudness };
     this.profile = profileName(opts.loudness);
     this.ffmpegPath = opts.ffmpegPath;
@@ -222,14 +226,14 @@ export class MediaCache {
     try {
       await writeFile(original, bytes, { mode: 0o640 });
       // Refuse what cannot fit before spending minutes of CPU on it (hostile "hours long" clips).
-      const probe = await probeAudio(original, { ffmpegPath: this.ffmpegPath, niceness: BACKGROUND_NICENESS });
+      const probe = await probeAudio(original, { ffmpegPath: this.ffmpegPath, niceness: BACKGROUND_NICENESS, maxDurationMs: this.maxClipMs });
       const preparedBytes = (probe.durationMs / 1000) * 48_000 * 2;
-      if (probe.durationMs > MAX_CLIP_MS || preparedBytes > this.quotaBytes) {
+      if (probe.durationMs > this.maxClipMs || preparedBytes > this.quotaBytes) {
         const seconds = Math.round(probe.durationMs / 1000);
         throw new MediaError(
           'quota',
-          probe.durationMs > MAX_CLIP_MS
-            ? `media ${short(sha256)}: ${seconds} s of audio is longer than the ${Math.round(MAX_CLIP_MS / 1000)} s limit`
+          probe.durationMs > this.maxClipMs
+            ? `media ${short(sha256)}: ${seconds} s of audio is longer than this station's ${Math.round(this.maxClipMs / 60_000)} min limit (cache.maxClipMinutes)`
             : `media ${short(sha256)}: ${seconds} s of audio needs ${Math.round(preparedBytes / 1e6)} MB prepared, more than the cache quota of ${Math.round(this.quotaBytes / 1e6)} MB`,
         );
       }
@@ -290,6 +294,10 @@ export class MediaCache {
   private transcodeError(sha256: string, tmpInput: string, e: unknown): MediaError {
     // prepareAudio names its input, which here is our temp file: name the clip instead.
     const label = `media ${short(sha256)}`;
+    const text = `${(e as { code?: string })?.code ?? ''} ${e instanceof Error ? e.message : String(e)} ${(e as { ffmpegReason?: string })?.ffmpegReason ?? ''}`;
+    if (/ENOSPC|No space left on device/i.test(text)) {
+      return new MediaError('disk_full', `${label}: the disk is full (${this.dir})`, undefined, { cause: e });
+    }
     if (e instanceof PrepareError) {
       const reason = e.ffmpegReason || e.message.split(tmpInput).join(label);
       return new MediaError('transcode_failed', `${label}: ${e.message.split(tmpInput).join('input')}`, reason, { cause: e });
@@ -382,6 +390,24 @@ export class MediaCache {
     let total = 0;
     for (const e of this.entries.values()) total += e.bytes;
     return total;
+  }
+
+  /**
+   * Forget clips whose file vanished behind the index (an operator's cleanup, a bad sector):
+   * they count as not cached, so they are fetched and prepared again before air time.
+   */
+  verifyFiles(): string[] {
+    const gone: string[] = [];
+    for (const [sha, e] of this.entries) {
+      try {
+        statSync(e.path);
+      } catch {
+        this.entries.delete(sha);
+        gone.push(sha);
+      }
+    }
+    if (gone.length) this.log('media cache: prepared clips missing on disk, forgotten', { clips: gone.map(short) });
+    return gone;
   }
 
   /** Shas currently cached (for state reports and resync). */

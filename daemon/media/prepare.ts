@@ -1,5 +1,6 @@
 // Turns any input ffmpeg can decode into the on-air format (WAV s16le 48 kHz mono),
 // loudness-normalised with EBU R128 so every announcement sounds equally loud.
+import type { RelayScheme } from '../../protocol/index.js';
 import { randomBytes } from 'node:crypto';
 import { rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -159,7 +160,10 @@ const CHANNEL_WORDS: Record<string, number> = { mono: 1, stereo: 2, '2.1': 3, qu
  * Duration comes from the "Duration:" header line; when that is N/A (raw streams) the file
  * is decoded once and the final timestamp is used.
  */
-export async function probeAudio(input: string, opts: { timeoutMs?: number; ffmpegPath?: string; niceness?: number } = {}): Promise<ProbeResult> {
+export async function probeAudio(
+  input: string,
+  opts: { timeoutMs?: number; ffmpegPath?: string; niceness?: number; /** Stop decoding a headerless file past this: it is too long either way. */ maxDurationMs?: number } = {},
+): Promise<ProbeResult> {
   const size = await checkInputFile(input);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   let stderr: string;
@@ -183,16 +187,19 @@ export async function probeAudio(input: string, opts: { timeoutMs?: number; ffmp
   let durationMs: number | undefined;
   const d = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(stderr);
   if (d) durationMs = Math.round((Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3])) * 1000);
-  if (durationMs === undefined) durationMs = await decodedDurationMs(input, timeoutMs, opts.ffmpegPath);
+  if (durationMs === undefined) durationMs = await decodedDurationMs(input, timeoutMs, opts.ffmpegPath, opts.maxDurationMs, opts.niceness);
   return { durationMs, container, codec: stream[1], sampleRate: Number(stream[2]), channels };
 }
 
-async function decodedDurationMs(input: string, timeoutMs: number, ffmpegPath?: string): Promise<number> {
+async function decodedDurationMs(input: string, timeoutMs: number, ffmpegPath?: string, maxDurationMs?: number, niceness?: number): Promise<number> {
   try {
-    // -stats (not -nostats) so the final "time=" progress line is printed.
-    const { stderr } = await runFfmpeg(['-hide_banner', '-nostdin', '-stats', '-i', input, '-map', '0:a:0', '-f', 'null', '-'], {
+    // -stats (not -nostats) so the final "time=" progress line is printed. A limit stops a
+    // hostile headerless file from costing hours of decoding: past it, it is refused anyway.
+    const limit = maxDurationMs !== undefined ? ['-t', String(Math.ceil(maxDurationMs / 1000) + 1)] : [];
+    const { stderr } = await runFfmpeg(['-hide_banner', '-nostdin', '-stats', '-i', input, '-map', '0:a:0', ...limit, '-f', 'null', '-'], {
       timeoutMs,
       ffmpegPath,
+      niceness,
     });
     const times = [...stderr.matchAll(/time=(\d+):(\d\d):(\d\d(?:\.\d+)?)/g)];
     const t = times.at(-1);
@@ -340,32 +347,50 @@ export async function prepareAudio(inputPath: string, outputPath: string, opts: 
 }
 
 /**
- * ffmpeg arguments that decode an http(s) stream (live relay) to raw s16le 48 kHz mono PCM
- * on stdout for `durationSec` seconds, reconnecting on dropped connections.
+ * ffmpeg protocols each relay scheme needs. ffmpeg is told exactly these
+ * (`-protocol_whitelist`), so a relay URL or a playlist it fetches can never make ffmpeg open
+ * a local file, a subprocess or another protocol: `file:`, `concat:`, `subfile:` and the rest
+ * are refused by ffmpeg itself, not only by our URL check.
  */
-export function decodeStreamArgs(url: string, durationSec: number): string[] {
+const RELAY_PROTOCOLS: Record<RelayScheme, string[]> = {
+  http: ['http', 'tcp'],
+  https: ['https', 'http', 'tls', 'tcp'],
+  rtsp: ['rtsp', 'rtp', 'udp', 'tcp'],
+  rtmp: ['rtmp', 'tcp'],
+  srt: ['srt', 'udp'],
+};
+
+export function relayProtocolWhitelist(schemes: readonly RelayScheme[]): string {
+  return [...new Set(schemes.flatMap((s) => RELAY_PROTOCOLS[s]))].join(',');
+}
+
+/**
+ * ffmpeg arguments that decode a live relay to raw s16le 48 kHz mono PCM on stdout for
+ * `durationSec` seconds, reconnecting on dropped http(s) connections. Only `allowed` schemes
+ * (the fleet's `relay.schemes`) are accepted, and ffmpeg is limited to their protocols.
+ */
+export function decodeStreamArgs(url: string, durationSec: number, allowed: readonly RelayScheme[] = ['http', 'https']): string[] {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new TypeError(`live relay URL is not a valid URL: ${url}`);
   }
-  // The reconnect options only exist for the http protocol; other schemes (file:, concat:,
-  // ...) could also read local files, which a remote command must never do.
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new TypeError(`live relay URL must be http or https, got ${parsed.protocol}`);
+  const scheme = parsed.protocol.replace(/:$/, '') as RelayScheme;
+  if (!allowed.includes(scheme)) {
+    throw new TypeError(`live relay URL scheme ${parsed.protocol} is not allowed here (allowed: ${allowed.join(', ')})`);
   }
   if (!Number.isFinite(durationSec) || durationSec <= 0) {
     throw new RangeError(`live relay duration must be a positive number of seconds, got ${durationSec}`);
   }
+  const http = scheme === 'http' || scheme === 'https';
   return [
     '-hide_banner',
     '-nostdin',
     '-nostats',
     '-loglevel', 'warning',
-    '-reconnect', '1',
-    '-reconnect_streamed', '1',
-    '-reconnect_delay_max', '2',
+    '-protocol_whitelist', relayProtocolWhitelist([scheme]),
+    ...(http ? ['-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', '2'] : []),
     '-i', parsed.href,
     '-map', '0:a:0',
     '-t', String(durationSec),

@@ -26,7 +26,9 @@ export {
  */
 export type PcmSource =
   | { kind: 'wav'; path: string }
-  | { kind: 'pcm-stream'; stream: NodeJS.ReadableStream; maxDurationMs: number };
+  | { kind: 'pcm-stream'; stream: NodeJS.ReadableStream; maxDurationMs: number }
+  /** Generated on the fly, chunk by chunk: a one-hour gap between repeats costs no memory. */
+  | { kind: 'silence'; ms: number };
 
 export interface PlayRequest {
   sources: PcmSource[];
@@ -39,6 +41,11 @@ export interface PlayRequest {
   label: string;
   /** Upper bound on the whole playback; reaching it ends with outcome 'completed', reason 'max-duration'. */
   maxDurationMs?: number;
+  /**
+   * A source that delivers nothing for this long fails the playback with reason
+   * `no_audio: …`, so an airing whose audio never arrives frees its zones. Default 30 s.
+   */
+  stallMs?: number;
 }
 
 export interface PlaybackResult {

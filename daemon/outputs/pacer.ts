@@ -6,6 +6,8 @@ import type { PcmSource, PlaybackHandle, PlaybackResult, PlayRequest, ZoneOutput
 import { BYTES_PER_FRAME, describeFormat, isOnAirFormat, ON_AIR_RATE, parseWavHeader } from './wav.js';
 
 export const CHUNK_MS = 20;
+/** See PlayRequest.stallMs. */
+export const DEFAULT_STALL_MS = 30_000;
 export const CHUNK_FRAMES = (ON_AIR_RATE * CHUNK_MS) / 1000; // 960
 export const CHUNK_BYTES = CHUNK_FRAMES * BYTES_PER_FRAME; // 1920
 
@@ -274,8 +276,30 @@ class StreamReader implements SourceReader {
   }
 }
 
+/** Zeros, generated as they are taken: no buffer the size of the gap is ever allocated. */
+class SilenceReader implements SourceReader {
+  private remaining: number;
+  private static readonly zero = Buffer.alloc(CHUNK_BYTES);
+
+  constructor(ms: number) {
+    this.remaining = Math.round((Math.max(0, ms) * ON_AIR_RATE) / 1000) * BYTES_PER_FRAME;
+  }
+
+  take(n: number): Take {
+    if (this.remaining <= 0) return null;
+    const len = Math.min(n, this.remaining, CHUNK_BYTES) & ~1;
+    this.remaining -= len;
+    return SilenceReader.zero.subarray(0, len);
+  }
+
+  async ready(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}
+
 async function openSource(src: PcmSource): Promise<SourceReader> {
   if (src.kind === 'wav') return WavReader.open(src.path);
+  if (src.kind === 'silence') return new SilenceReader(src.ms);
   if (src.kind === 'pcm-stream') {
     if (!Number.isFinite(src.maxDurationMs) || src.maxDurationMs <= 0) {
       throw new Error(`pcm-stream maxDurationMs must be positive, got ${src.maxDurationMs}`);
@@ -345,6 +369,7 @@ export function startPlayback(req: PlayRequest, sink: Sink): PlaybackHandle {
     let t0 = performance.now();
     let sent = 0; // chunks since t0
     const maxFrames = req.maxDurationMs !== undefined ? Math.floor((req.maxDurationMs * ON_AIR_RATE) / 1000) : Infinity;
+    const stallMs = req.stallMs ?? DEFAULT_STALL_MS;
     let outcome: PlaybackResult['outcome'] = 'completed';
     let reason: string | undefined;
     let fade: { total: number; left: number } | undefined;
@@ -354,6 +379,7 @@ export function startPlayback(req: PlayRequest, sink: Sink): PlaybackHandle {
         const reader = readers[i] ?? (readers[i] = await openSource(req.sources[i]));
         const srcStart = performance.now();
         let srcFrames = 0;
+        let lastData = performance.now();
         while (true) {
           if (stopReq && !fade) {
             outcome = 'stopped';
@@ -373,10 +399,13 @@ export function startPlayback(req: PlayRequest, sink: Sink): PlaybackHandle {
           if (chunk === null) break;
           if (chunk === 'underrun') {
             // Wait for data; do not pad with silence, so a stalled live stream does not build up
-            // latency. A stream that never delivers is bounded by its maxDurationMs.
+            // latency. A source silent for stallMs fails the playback: zones are not held by
+            // audio that is not coming (a clip whose fetch hangs, a dead relay).
             const left = reader.wallLimitMs !== undefined ? srcStart + reader.wallLimitMs - performance.now() : Infinity;
             if (left <= 0) break;
-            await Promise.race([reader.ready(), sleep(Math.min(left, 1_000))]);
+            const stalled = performance.now() - lastData;
+            if (stalled >= stallMs) throw new Error(`no_audio: no audio arrived for ${Math.round(stalled / 1000)} s`);
+            await Promise.race([reader.ready(), sleep(Math.min(left, 1_000, stallMs - stalled))]);
             wake?.(); // clear the sleep timer if data came first
             // Re-anchor the clock: the next chunk is due now, not in the past (no catch-up burst).
             t0 = performance.now() - sent * CHUNK_MS;
@@ -410,6 +439,7 @@ export function startPlayback(req: PlayRequest, sink: Sink): PlaybackHandle {
           frames += n;
           srcFrames += n;
           sent++;
+          lastData = performance.now();
           const f = sink.failure();
           if (f) throw new Error(f);
         }

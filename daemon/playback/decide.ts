@@ -11,6 +11,7 @@
  *    is given up, with exactly one decision:
  *      - `fail media_not_ready` if its media is still not prepared (a station fault, reported
  *        even when quiet hours or a stop would also have held it back);
+ *      - else `missed stopped` if it is a normal/priority job and an operator `stop` is in force;
  *      - else `missed quiet_hours` if it is a normal/priority job and the deadline fell inside
  *        quiet hours (it was held back by them);
  *      - else `missed max_delay`.
@@ -121,7 +122,7 @@ export interface DecideInput {
 export type Decision =
   | { kind: 'start'; key: string; zones: string[] }
   | { kind: 'preempt'; key: string; by: string; zones: string[] }
-  | { kind: 'missed'; key: string; reason: 'max_delay' | 'quiet_hours' }
+  | { kind: 'missed'; key: string; reason: 'max_delay' | 'quiet_hours' | 'stopped' }
   | { kind: 'fail'; key: string; reason: 'media_not_ready' };
 
 const MINUTES_PER_DAY = 1440;
@@ -240,6 +241,7 @@ export function decide(input: DecideInput): Decision[] {
     const deadline = deadlineOf(job);
     if (now > deadline) {
       if (!job.mediaReady) givenUp.push({ kind: 'fail', key: job.key, reason: 'media_not_ready' });
+      else if (job.priority !== 'emergency' && input.stopped === true) givenUp.push({ kind: 'missed', key: job.key, reason: 'stopped' });
       else if (job.priority !== 'emergency' && isQuietTime(localMinutesAt(input, deadline), input.quietHours)) {
         givenUp.push({ kind: 'missed', key: job.key, reason: 'quiet_hours' });
       } else givenUp.push({ kind: 'missed', key: job.key, reason: 'max_delay' });

@@ -11,8 +11,9 @@
 //        {{TLS_PORT}}  a second free port (reported as tlsPort)
 //        {{DIR}}       the broker's temp dir (logs, scratch)
 //        {{DATA_DIR}}  the persistence dir (opts.dataDir, default {{DIR}}/data)
-//     Without {{PORT}}, the text is adapted instead: the first `listener` line becomes
-//     `listener <port> 127.0.0.1`, the second `listener <tlsPort> 127.0.0.1`, and
+//     Without {{PORT}}, the text is adapted instead: every `listener` line gets its own free
+//     port on 127.0.0.1 (a `# loa-listener: ROLE` comment above it names its role, as
+//     `loa broker config` writes: central, stations, stations-tls), and
 //     persistence_location / log_dest file / pid_file are redirected into the temp dir and
 //     `user` lines are dropped, so a production config can be started unchanged by a test.
 //     Other paths in it (password_file, acl_file, certificates) are used as they are.
@@ -46,13 +47,24 @@ export interface MosquittoOptions {
   autosave?: { onChanges: boolean; interval: number };
 }
 
+export interface MosquittoListener {
+  /** From the `# loa-listener:` comment; 'listener-N' when there is none. */
+  role: string;
+  port: number;
+  tls: boolean;
+  url: string;
+}
+
 export interface MosquittoBroker {
   port: number;
   tlsPort?: number;
-  /** mqtt://127.0.0.1:<port> */
+  /** mqtt://127.0.0.1:<port>: the first listener (the central one in a generated config). */
   url: string;
   /** mqtts://127.0.0.1:<tlsPort> when TLS is on. */
   tlsUrl?: string;
+  /** The plain station listener of a generated config (client id = user name), if it has one. */
+  stationUrl?: string;
+  listeners: MosquittoListener[];
   dir: string;
   /** Where mosquitto.db lives when persistence is on. */
   dataDir: string;
@@ -120,7 +132,23 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-function adaptConfig(text: string, vars: { port: number; tlsPort: number; dir: string; dataDir: string }): string {
+/** The listeners of a config, in order: role from a preceding `# loa-listener: ROLE` comment, TLS if the block has a certfile. */
+function listenersOf(text: string): { role: string; tls: boolean }[] {
+  const out: { role: string; tls: boolean }[] = [];
+  let role: string | undefined;
+  for (const raw of text.split('\n')) {
+    const t = raw.trim();
+    const m = /^#\s*loa-listener:\s*([a-z-]+)/.exec(t);
+    if (m) role = m[1];
+    else if (/^listener\s+\d+/.test(t)) {
+      out.push({ role: role ?? `listener-${out.length + 1}`, tls: false });
+      role = undefined;
+    } else if (/^certfile\s/.test(t) && out.length > 0) out[out.length - 1]!.tls = true;
+  }
+  return out;
+}
+
+function adaptConfig(text: string, vars: { port: number; tlsPort: number; ports: number[]; dir: string; dataDir: string }): string {
   const subst = (t: string) =>
     t
       .replaceAll('{{PORT}}', String(vars.port))
@@ -134,8 +162,7 @@ function adaptConfig(text: string, vars: { port: number; tlsPort: number; dir: s
     .map((line) => {
       const t = line.trim();
       if (/^listener\s+\d+/.test(t)) {
-        const port = listeners++ === 0 ? vars.port : vars.tlsPort;
-        return `listener ${port} 127.0.0.1`;
+        return `listener ${vars.ports[listeners++]} 127.0.0.1`;
       }
       if (/^persistence_location\s/.test(t)) return `persistence_location ${vars.dataDir}/`;
       if (/^log_dest\s+file\s/.test(t)) return `log_dest file ${vars.dir}/mosquitto.log`;
@@ -163,14 +190,24 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loa-mosquitto-'));
   const dataDir = opts.dataDir ?? path.join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
-  const port = await freePort();
-  const wantsTls = !!opts.tls || (opts.configText?.includes('{{TLS_PORT}}') ?? false) ||
-    (!!opts.configText && !opts.configText.includes('{{PORT}}') && (opts.configText.match(/^\s*listener\s+\d+/gm)?.length ?? 0) > 1);
-  const tlsPort = wantsTls ? await freePort() : undefined;
+  const adapted = opts.configText !== undefined && !opts.configText.includes('{{PORT}}') ? listenersOf(opts.configText) : undefined;
+  const ports: number[] = [];
+  for (let i = 0; i < Math.max(1, adapted?.length ?? 1); i++) {
+    let p = await freePort();
+    while (ports.includes(p)) p = await freePort();
+    ports.push(p);
+  }
+  const port = ports[0]!;
+  const tlsIndex = adapted?.findIndex((l) => l.tls) ?? -1;
+  const wantsTls = !!opts.tls || (opts.configText?.includes('{{TLS_PORT}}') ?? false) || tlsIndex >= 0;
+  const tlsPort = tlsIndex >= 0 ? ports[tlsIndex] : wantsTls ? await freePort() : undefined;
+  const listeners: MosquittoListener[] = adapted
+    ? adapted.map((l, i) => ({ role: l.role, port: ports[i]!, tls: l.tls, url: `${l.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${ports[i]}` }))
+    : [{ role: 'listener-1', port, tls: false, url: `mqtt://127.0.0.1:${port}` }, ...(tlsPort ? [{ role: 'listener-2', port: tlsPort, tls: true, url: `mqtts://127.0.0.1:${tlsPort}` }] : [])];
 
   let conf: string;
   if (opts.configText !== undefined) {
-    conf = adaptConfig(opts.configText, { port, tlsPort: tlsPort ?? 0, dir, dataDir });
+    conf = adaptConfig(opts.configText, { port, tlsPort: tlsPort ?? 0, ports, dir, dataDir });
   } else {
     const lines = [
       '# generated by test/harness/mosquitto.ts',
@@ -234,7 +271,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       if (exitInfo) throw new Error(`mosquitto exited during start-up (${exitInfo}). Config ${confPath}. Log:\n${log}`);
-      if ((await canConnect(port)) && (!tlsPort || (await canConnect(tlsPort)))) return;
+      let all = true;
+      for (const l of listeners) if (!(await canConnect(l.port))) all = false;
+      if (all) return;
       await new Promise((r) => setTimeout(r, 25));
     }
     c.kill('SIGKILL');
@@ -262,6 +301,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     tlsPort,
     url: `mqtt://127.0.0.1:${port}`,
     tlsUrl: tlsPort ? `mqtts://127.0.0.1:${tlsPort}` : undefined,
+    stationUrl: listeners.find((l) => l.role === 'stations')?.url,
+    listeners,
     dir,
     dataDir,
     confPath,

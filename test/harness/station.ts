@@ -147,7 +147,7 @@ export class TestController {
 
   envelope(type: SignedType, body: unknown, target: Target, key: TestKey, opts: { ttlMs?: number; now?: number; id?: string; seq?: number } = {}): SignedEnvelope {
     const now = opts.now ?? Date.now();
-    const env = makeEnvelope({ id: opts.id ?? newCommandId(type.slice(0, 3), now), type, issuer: key.id, seq: opts.seq ?? ++this.seq, now, ttlMs: opts.ttlMs ?? 3600_000, target, body });
+    const env = makeEnvelope({ id: opts.id ?? newCommandId(type.slice(0, 3), now), type, issuer: key.id, seq: opts.seq ?? Math.min(++this.seq, now + 1_800_000), now, ttlMs: opts.ttlMs ?? 3600_000, target, body });
     return signEnvelope(env, key.privateKeyPem);
   }
 

@@ -1,0 +1,152 @@
+import { renameSync, statfsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CentralState, type StoreReset, type Telemetry } from '../protocol/index.js';
+import type { Clock } from './clock.js';
+import type { StationConfig } from './config.js';
+import type { Engine } from './engine.js';
+import type { MediaCache } from './media/cache.js';
+import type { StationStore } from './store.js';
+import type { StationTransport } from './transport.js';
+
+/**
+ * The station's clock against the collector's: each live central/state heartbeat carries the
+ * collector's time; the difference (less the small delivery delay) is this box's offset.
+ */
+export class CentralClock {
+  online = false;
+  offsetMs: number | undefined;
+  lastHeartbeatAt: number | undefined;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Returns true when the collector just came (back) online. */
+  update(payload: Buffer, live: boolean): boolean {
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return false;
+    }
+    const c = CentralState.safeParse(json);
+    if (!c.success) return false;
+    const cameOnline = c.data.online && !this.online;
+    this.online = c.data.online;
+    // A retained copy is as old as the last heartbeat: only a live one measures the clock.
+    if (live && c.data.online && c.data.at) {
+      const now = this.clock.now();
+      this.offsetMs = Math.round(now - Date.parse(c.data.at));
+      this.lastHeartbeatAt = now;
+    }
+    return cameOnline;
+  }
+}
+
+/** What `doctor` reads while the daemon runs (it must not open a second broker session). */
+export interface StationStatus {
+  pid: number;
+  at: string;
+  connected: boolean;
+  brokerUrl?: string;
+  epoch: number;
+  centralOnline: boolean;
+  clockOffsetMs?: number;
+  lastHeartbeatAt?: string;
+  storeFault?: string;
+  storeReset?: StoreReset;
+  stopped: boolean;
+  lastError?: string;
+  heldCommands: number;
+}
+
+export interface TelemetryParts {
+  config: StationConfig;
+  clock: Clock;
+  store: StationStore;
+  engine: Engine;
+  cache: MediaCache;
+  transport: StationTransport;
+  central: CentralClock;
+  ffmpegOk: () => boolean;
+  lastError: () => string | undefined;
+}
+
+/** Builds the telemetry heartbeat and the local status file from the station's parts. */
+export class StationTelemetry {
+  constructor(private readonly p: TelemetryParts) {}
+
+  build(): Telemetry {
+    const { config, clock, store, engine, cache, transport, central } = this.p;
+    let diskFree: number | null = null;
+    try {
+      const s = statfsSync(config.dataDir);
+      diskFree = Number(s.bavail) * Number(s.bsize);
+    } catch { /* unknown */ }
+    const t: Telemetry = {
+      v: 1,
+      type: 'telemetry',
+      station: config.station.id,
+      epoch: transport.currentEpoch,
+      at: new Date(clock.now()).toISOString(),
+      nowPlaying: engine.nowPlaying().map((p) => ({
+        zone: p.zone,
+        broadcastId: p.job.key,
+        itemId: p.job.itemId,
+        priority: p.job.priority,
+        title: p.job.spec.title.slice(0, 200),
+        since: new Date(p.since).toISOString(),
+      })),
+      queue: engine.queueDepth(),
+      zones: config.zones.map((z) => ({ id: z.id, onAir: engine.zoneOnAir(z.id), volume: engine.volumeOf(z.id) })),
+      diskFreeBytes: diskFree,
+      cacheBytes: cache.usageBytes(),
+      ffmpegOk: this.p.ffmpegOk(),
+      scheduleVersion: safe(() => store.currentSchedule()?.version ?? null, null),
+      outboxDepth: safe(() => store.outboxDepth(), 0),
+    };
+    const lastError = this.p.lastError();
+    if (lastError) t.lastError = lastError.slice(0, 500);
+    if (central.offsetMs !== undefined) t.clockOffsetMs = central.offsetMs;
+    if (store.fault) t.storeFault = store.fault.slice(0, 500);
+    if (engine.isStopped) t.stopped = true;
+    const reset = safe(() => store.storeReset(), undefined);
+    if (reset) t.storeReset = reset;
+    return t;
+  }
+
+  /** Atomically replaces `<dataDir>/status.json`. Best effort: a full disk only skips it. */
+  writeStatus(): void {
+    const { config, clock, store, engine, transport, central } = this.p;
+    const status: StationStatus = {
+      pid: process.pid,
+      at: new Date(clock.now()).toISOString(),
+      connected: transport.connected,
+      ...(transport.url ? { brokerUrl: transport.url } : {}),
+      epoch: transport.currentEpoch,
+      centralOnline: central.online,
+      ...(central.offsetMs !== undefined ? { clockOffsetMs: central.offsetMs } : {}),
+      ...(central.lastHeartbeatAt !== undefined ? { lastHeartbeatAt: new Date(central.lastHeartbeatAt).toISOString() } : {}),
+      ...(store.fault ? { storeFault: store.fault } : {}),
+      ...(store.reset ? { storeReset: store.reset } : {}),
+      stopped: engine.isStopped,
+      ...(this.p.lastError() ? { lastError: this.p.lastError() } : {}),
+      heldCommands: safe(() => store.heldCount(), 0),
+    };
+    const file = statusFile(config.dataDir);
+    try {
+      writeFileSync(`${file}.tmp`, JSON.stringify(status, null, 2) + '\n');
+      renameSync(`${file}.tmp`, file);
+    } catch { /* full or read-only disk: telemetry still says so */ }
+  }
+}
+
+export function statusFile(dataDir: string): string {
+  return join(dataDir, 'status.json');
+}
+
+function safe<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
