@@ -18,10 +18,18 @@ export interface StationRow {
   diskFreeBytes: number | null;
   outboxDepth: number | null;
   lastError: string | null;
+  /** Acks re-sent with content different from what is stored (kept in ack_conflicts). */
+  ackConflicts: number;
+  /** The station's store was found unreadable and replaced (from its birth message). */
+  storeReset: string | null;
+  /** The station's store refuses writes right now (from its telemetry). */
+  storeFault: string | null;
+  stopped: boolean;
 }
 
 export function stationRows(fleet: Fleet, db: CentralDb): StationRow[] {
   const { state, telemetry, lastAck } = db.stationRows();
+  const conflicts = db.conflictCounts();
   return fleet.stations.map((s) => {
     const st = state.get(s.id);
     const tel = telemetry.get(s.id);
@@ -37,11 +45,16 @@ export function stationRows(fleet: Fleet, db: CentralDb): StationRow[] {
       nowPlaying: (telJson?.nowPlaying ?? []).map((p) => `${p.zone}:${p.title || p.broadcastId || p.itemId || p.priority}`),
       desiredScheduleVersion: db.lastPushedVersion(s.id) || null,
       appliedScheduleVersion: telJson?.scheduleVersion ?? stJson?.scheduleVersion ?? null,
-      // How far the station's clock is ahead of ours, as seen when its telemetry arrived.
-      clockOffsetMs: tel && telJson ? Date.parse(telJson.at) - tel.received_at : null,
+      // The station measures its own offset against the collector's heartbeat; older stations
+      // only tell us their time, compared here with when the telemetry arrived.
+      clockOffsetMs: telJson?.clockOffsetMs ?? (tel && telJson ? Date.parse(telJson.at) - tel.received_at : null),
       diskFreeBytes: telJson?.diskFreeBytes ?? null,
       outboxDepth: telJson?.outboxDepth ?? null,
       lastError: telJson?.lastError ?? null,
+      ackConflicts: conflicts.get(s.id) ?? 0,
+      storeReset: (telJson?.storeReset ?? stJson?.storeReset) ? `${(telJson?.storeReset ?? stJson?.storeReset)!.at}: ${(telJson?.storeReset ?? stJson?.storeReset)!.reason}` : null,
+      storeFault: telJson?.storeFault ?? null,
+      stopped: telJson?.stopped === true,
     };
   });
 }
@@ -62,7 +75,14 @@ function render(fleet: Fleet, rows: StationRow[]): string {
       r.clockOffsetMs === null ? null : `${(r.clockOffsetMs / 1000).toFixed(1)}s`,
       mb(r.diskFreeBytes),
       r.outboxDepth,
-      r.lastError,
+      // What needs a person's attention first: a store that refuses writes, a reset, conflicts, a stop.
+      [
+        r.storeFault ? `${t('stations.storeFault')}: ${r.storeFault}` : null,
+        r.storeReset ? `${t('stations.storeReset')} ${r.storeReset}` : null,
+        r.ackConflicts ? t('stations.conflicts', { n: r.ackConflicts }) : null,
+        r.stopped ? t('stations.stopped') : null,
+        r.lastError,
+      ].filter(Boolean).join('; ') || null,
     ]),
   );
 }

@@ -252,6 +252,10 @@ const cli = {
   'db.pruned': { en: 'pruned rows older than {days} days: {rows}', vi: 'đã xóa các dòng cũ hơn {days} ngày: {rows}' },
   'media.gcDone': { en: 'cleared {cleared} retained clip(s); kept {kept}', vi: 'đã xóa {cleared} tệp âm thanh trên broker; giữ {kept}' },
   'media.gcDry': { en: 'would clear {cleared} retained clip(s); keep {kept}', vi: 'sẽ xóa {cleared} tệp âm thanh trên broker; giữ {kept}' },
+  'stations.storeFault': { en: 'STORE REFUSES WRITES', vi: 'KHO DỮ LIỆU KHÔNG GHI ĐƯỢC' },
+  'stations.storeReset': { en: 'store reset', vi: 'kho dữ liệu đã làm mới' },
+  'stations.conflicts': { en: '{n} ack conflict(s)', vi: '{n} xác nhận mâu thuẫn' },
+  'stations.stopped': { en: 'STOPPED (only emergencies air)', vi: 'ĐANG DỪNG (chỉ phát khẩn cấp)' },
 } satisfies Record<string, Entry>;
 
 /** The daemon team adds its section here. */
