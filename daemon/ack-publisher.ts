@@ -1,10 +1,10 @@
 import { Receipt, type Topics } from '../protocol/index.js';
 import type { StationStore } from './store.js';
-import type { StationTransport } from './transport.js';
+import type { MessageTransport } from './transport.js';
 
 export interface AckPublisherOptions {
   store: StationStore;
-  transport: StationTransport;
+  transport: MessageTransport;
   topics: Topics;
   station: string;
   /** Without a central collector, acks leave the outbox on PUBACK instead of on a receipt. */

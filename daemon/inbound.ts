@@ -2,15 +2,8 @@ import { verifyCommand, type Command, type VerifyContext } from '../protocol/ind
 import type { Clock } from './clock.js';
 import type { AckOutbox } from './outbox.js';
 import { cancelVerdict, kindOf, levelOf } from './playback/policy.js';
+import type { StationEventBus } from './events.js';
 import { StoreFailure, isStoreError, type HeldCommand, type JobRow, type StationStore } from './store.js';
-
-/** What happens after a command is durably stored (run once the PUBACK has gone out). */
-export interface InboundEffects {
-  scheduleApplied(version: number): void;
-  jobAdded(job: JobRow): void;
-  cancel(broadcastId: string, commandId: string, reason: string): void;
-  control(cmd: Extract<Command, { type: 'control' }>): void;
-}
 
 export interface InboundOptions {
   store: StationStore;
@@ -18,7 +11,8 @@ export interface InboundOptions {
   clock: Clock;
   zones: string[];
   context: () => Omit<VerifyContext, 'now' | 'replay'>;
-  effects: InboundEffects;
+  /** Where the effects of a stored command go, once committed (the PUBACK is out by then). */
+  events: StationEventBus;
   log: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
 }
 
@@ -148,7 +142,7 @@ export class Inbound {
         store.saveSchedule(version, cmd.id, cmd.body, now);
         outbox.add({ ...base, state: 'received', scheduleVersion: version });
         outbox.add({ ...base, state: 'applied', scheduleVersion: version });
-        return () => this.o.effects.scheduleApplied(version);
+        return () => this.o.events.emit('schedule-applied', { version });
       }
       case 'announce':
       case 'alert': {
@@ -195,7 +189,7 @@ export class Inbound {
         const common = { ...base, broadcastId: job.key, priority: job.priority, zones, plannedAt: job.readyAt, test, sha256: body.audio.kind === 'media' ? body.audio.sha256 : undefined };
         outbox.add({ ...common, state: 'received' });
         outbox.add({ ...common, state: 'scheduled' });
-        return () => this.o.effects.jobAdded(job);
+        return () => this.o.events.emit('job-added', { job });
       }
       case 'cancel': {
         const target = store.getJob(cmd.body.broadcastId);
@@ -206,12 +200,12 @@ export class Inbound {
           return undefined;
         }
         outbox.add({ ...base, state: 'received', broadcastId: cmd.body.broadcastId });
-        return () => this.o.effects.cancel(cmd.body.broadcastId, cmd.id, cmd.body.reason ?? 'cancelled by operator');
+        return () => this.o.events.emit('cancel-requested', { broadcastId: cmd.body.broadcastId });
       }
       case 'control': {
         record();
         outbox.add({ ...base, state: 'received', detail: cmd.body.action });
-        return () => this.o.effects.control(cmd);
+        return () => this.o.events.emit('control-requested', { command: cmd });
       }
     }
   }

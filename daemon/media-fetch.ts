@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MAX_MEDIA_BYTES, type Topics } from '../protocol/index.js';
-import type { StationTransport } from './transport.js';
+import type { MessageTransport } from './transport.js';
 
 interface Waiter {
   resolve: (b: Buffer) => void;
@@ -15,7 +15,7 @@ export class MediaFetcher {
   private waiters = new Map<string, Waiter[]>();
 
   constructor(
-    private readonly transport: StationTransport,
+    private readonly transport: MessageTransport,
     private readonly topics: Topics,
     private readonly log: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void,
   ) {}

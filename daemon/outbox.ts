@@ -1,6 +1,7 @@
 import { Ack, type AckState } from '../protocol/index.js';
 import type { StationStore } from './store.js';
 import type { Clock } from './clock.js';
+import type { StationEventBus } from './events.js';
 
 export type AckInput = {
   state: AckState;
@@ -31,17 +32,13 @@ export class AckOutbox {
   /** Rejected acks beyond this depth are dropped: a flood of garbage must not fill the disk. */
   static readonly MAX_REJECTED_DEPTH = 10_000;
   droppedRejections = 0;
-  private listeners: (() => void)[] = [];
 
   constructor(
     private readonly store: StationStore,
     private readonly station: string,
     private readonly clock: Clock,
+    private readonly events?: StationEventBus,
   ) {}
-
-  onAdded(fn: () => void): void {
-    this.listeners.push(fn);
-  }
 
   add(input: AckInput): number | undefined {
     if (input.state === 'rejected' && this.store.outboxDepth() >= AckOutbox.MAX_REJECTED_DEPTH) {
@@ -81,7 +78,8 @@ export class AckOutbox {
     for (const k of Object.keys(ack) as (keyof typeof ack)[]) if (ack[k] === undefined) delete ack[k];
     Ack.parse({ ...ack, historical: false }); // a malformed ack is a bug here, not a wire problem
     this.store.putOutbox(seq, ack);
-    queueMicrotask(() => this.listeners.forEach((fn) => fn()));
+    // After the caller's transaction: the publisher reads committed rows.
+    queueMicrotask(() => this.events?.emit('ack-added', { seq }));
     return seq;
   }
 }

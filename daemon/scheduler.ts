@@ -1,16 +1,13 @@
 import { occurrencesBetween, type Occurrence, type ScheduleBody } from '../protocol/index.js';
 import type { Clock } from './clock.js';
+import type { StationEventBus } from './events.js';
 import type { AckOutbox } from './outbox.js';
 import type { JobRow, StationStore } from './store.js';
 
 export interface SchedulerHooks {
-  /** A job for an occurrence whose time has come (queued LEAD_MS ahead). */
-  queued(job: JobRow): void;
-  /** Whether the engine already holds this broadcast (queued or on air). */
+  /** Whether playout already holds this broadcast (queued or on air). */
   has(key: string): boolean;
   error?(e: Error): void;
-  /** The wall clock jumped (NTP step, suspend, operator): timers armed on it are stale. */
-  clockStepped?(deltaMs: number): void;
 }
 
 export interface SchedulerOptions {
@@ -21,6 +18,8 @@ export interface SchedulerOptions {
   /** Every zone of the station: an item without zones plays on all of them. */
   zones: string[];
   hooks: SchedulerHooks;
+  /** job-queued for each occurrence due; clock-stepped when the wall clock jumps. */
+  events: StationEventBus;
 }
 
 /**
@@ -63,7 +62,7 @@ export class Scheduler {
       const delta = skew - this.skew;
       this.skew = skew;
       if (Math.abs(delta) > Scheduler.STEP_MS) {
-        this.o.hooks.clockStepped?.(delta);
+        this.o.events.emit('clock-stepped', { deltaMs: delta });
         this.tick();
       }
     }, 1000);
@@ -134,7 +133,7 @@ export class Scheduler {
       this.o.clock.now(),
     );
     // Queued whether or not the write went through: a full disk must not silence the schedule.
-    this.o.hooks.queued(job);
+    this.o.events.emit('job-queued', { job });
   }
 
   /**

@@ -5,8 +5,9 @@ import { SOFTWARE_VERSION } from '../io/version.js';
 import { AckPublisher } from './ack-publisher.js';
 import { trustedKeys, type StationConfig } from './config.js';
 import type { Clock } from './clock.js';
-import { Engine } from './engine.js';
+import { StationEventBus } from './events.js';
 import { Inbound } from './inbound.js';
+import { Playout } from './playout.js';
 import { MediaCache } from './media/cache.js';
 import { StationAudio } from './media/audio.js';
 import { MediaFetcher } from './media-fetch.js';
@@ -28,7 +29,8 @@ export type Logger = (level: 'info' | 'warn' | 'error', msg: string, extra?: obj
 export class Station {
   readonly store: StationStore;
   readonly outbox: AckOutbox;
-  readonly engine: Engine;
+  readonly playout: Playout;
+  readonly events: StationEventBus;
   readonly transport: StationTransport;
   readonly acks: AckPublisher;
   readonly scheduler: Scheduler;
@@ -59,21 +61,14 @@ export class Station {
       log(level, msg, extra);
     };
     const station = config.station.id;
+    const events = (this.events = new StationEventBus((event, err) => logErr('error', `${event} listener failed`, { err: err.stack })));
 
     this.store = new StationStore(join(config.dataDir, 'station.db'), { now: () => clock.now() });
     if (this.store.reset) {
       logErr('error', 'station database was unreadable: moved aside, started a fresh store', { err: this.store.reset.reason, movedTo: this.store.reset.movedTo });
     }
-    this.store.onFault((fault) => {
-      if (fault === undefined) {
-        log('info', 'store recovered: writes succeed again');
-        return;
-      }
-      logErr('error', 'store refuses writes: commands are not acknowledged until it recovers', { err: fault });
-      if (/SQLITE_(CORRUPT|NOTADB)/.test(fault)) hooks.onCorruptStore?.();
-      this.startRecovery();
-    });
-    this.outbox = new AckOutbox(this.store, station, clock);
+    this.store.onFault((fault) => events.emit('store-fault', { fault }));
+    this.outbox = new AckOutbox(this.store, station, clock, events);
     for (const z of config.zones) {
       this.outputs.set(z.id, createOutput(z.output.type === 'alsa' ? { ...z.output, ffmpegPath: config.ffmpeg } : z.output));
     }
@@ -128,7 +123,6 @@ export class Station {
     });
     this.acks = new AckPublisher({ store: this.store, transport: this.transport, topics, station, collector: config.central.collector, log: logErr });
     this.media = new MediaFetcher(this.transport, topics, logErr);
-    this.outbox.onAdded(() => this.acks.flush());
     this.audio = new StationAudio({
       cache: this.cache,
       dir: join(config.dataDir, 'media'),
@@ -138,15 +132,10 @@ export class Station {
       concurrency: config.cache.concurrency,
       relaySchemes: config.relay.schemes,
       fetchMqtt: (sha, timeoutMs) => this.media.fetch(sha, timeoutMs),
-      onChange: () => this.engine.poke(),
-      onFailed: (sha, reason, detail) => {
-        for (const job of this.engine.pendingKeys()) {
-          if (job.spec.audio.kind === 'media' && job.spec.audio.sha256 === sha) this.engine.failJob(job.key, reason, detail);
-        }
-      },
+      events,
       log: logErr,
     });
-    this.engine = new Engine({
+    this.playout = new Playout({
       store: this.store,
       outbox: this.outbox,
       clock,
@@ -167,18 +156,10 @@ export class Station {
       graceMs: config.graceSec * 1000,
       zones: config.zones.map((z) => z.id),
       hooks: {
-        queued: (job) => {
-          this.audio.prefetch(job.spec.audio);
-          this.engine.enqueue(job);
-        },
-        has: (key) => this.engine.has(key),
+        has: (key) => this.playout.has(key),
         error: (e) => logErr('error', 'scheduler tick failed', { err: e.stack }),
-        clockStepped: (deltaMs) => {
-          log('warn', 'wall clock stepped', { deltaMs: Math.round(deltaMs) });
-          this.engine.poke();
-          this.inbound.recheckHeld();
-        },
       },
+      events,
     });
     const keys = trustedKeys(config);
     this.inbound = new Inbound({
@@ -192,34 +173,60 @@ export class Station {
         alertQuorum: config.alertQuorum,
         clockSkewMs: config.clockSkewSec * 1000,
       }),
-      effects: {
-        scheduleApplied: () => {
-          const s = this.store.currentSchedule();
-          if (s) for (const item of s.body.items) this.audio.prefetch(item.audio);
-          this.scheduler.reload();
-          this.publishBirth();
-        },
-        jobAdded: (job) => {
-          this.audio.prefetch(job.spec.audio, job.priority === 'emergency');
-          this.engine.enqueue(job);
-        },
-        cancel: (broadcastId) => {
-          if (!this.engine.cancel(broadcastId, 'cancelled')) log('info', 'cancel: nothing to cancel', { broadcastId });
-        },
-        control: (cmd) => this.control(cmd),
-      },
+      events,
       log: logErr,
     });
     this.telemetry = new StationTelemetry({
       config,
       clock,
       store: this.store,
-      engine: this.engine,
+      playout: this.playout,
       cache: this.cache,
       transport: this.transport,
       central: this.central,
       ffmpegOk: () => this.ffmpegOk,
       lastError: () => this.lastError,
+    });
+
+    // ---- who listens to what ------------------------------------------------------------
+    // A command arrives: transport → inbound (verify, store, acks) → job-added → media + playout.
+    events.on('job-added', ({ job }) => {
+      this.audio.prefetch(job.spec.audio, job.priority === 'emergency');
+      this.playout.enqueue(job);
+    });
+    events.on('job-queued', ({ job }) => {
+      this.audio.prefetch(job.spec.audio);
+      this.playout.enqueue(job);
+    });
+    events.on('schedule-applied', () => {
+      const s = this.store.currentSchedule();
+      if (s) for (const item of s.body.items) this.audio.prefetch(item.audio);
+      this.scheduler.reload();
+      this.publishBirth();
+    });
+    events.on('cancel-requested', ({ broadcastId }) => {
+      if (!this.playout.cancel(broadcastId, 'cancelled')) log('info', 'cancel: nothing to cancel', { broadcastId });
+    });
+    events.on('control-requested', ({ command }) => this.control(command));
+    events.on('media-ready', () => this.playout.poke());
+    events.on('media-failed', ({ sha256, reason, detail }) => {
+      this.playout.failJobsFor(sha256, reason, detail);
+      this.playout.poke();
+    });
+    events.on('ack-added', () => this.acks.flush());
+    events.on('clock-stepped', ({ deltaMs }) => {
+      log('warn', 'wall clock stepped', { deltaMs: Math.round(deltaMs) });
+      this.playout.poke();
+      this.inbound.recheckHeld();
+    });
+    events.on('store-fault', ({ fault }) => {
+      if (fault === undefined) {
+        log('info', 'store recovered: writes succeed again');
+        return;
+      }
+      logErr('error', 'store refuses writes: commands are not acknowledged until it recovers', { err: fault });
+      if (/SQLITE_(CORRUPT|NOTADB)/.test(fault)) hooks.onCorruptStore?.();
+      this.startRecovery();
     });
   }
 
@@ -230,7 +237,7 @@ export class Station {
     for (const job of this.store.openJobs()) this.audio.prefetch(job.spec.audio, job.priority === 'emergency');
     const s = this.store.currentSchedule();
     if (s) for (const item of s.body.items) this.audio.prefetch(item.audio);
-    this.engine.start();
+    this.playout.start();
     this.scheduler.start();
     this.transport.start();
     this.timers.push(
@@ -303,14 +310,14 @@ export class Station {
     const body = cmd.body;
     switch (body.action) {
       case 'volume':
-        this.engine.setVolume(body.zone, body.volume);
+        this.playout.setVolume(body.zone, body.volume);
         break;
       case 'stop':
-        this.engine.stopAll(`stopped by ${cmd.issuer}`);
+        this.playout.stopAll(`stopped by ${cmd.issuer}`);
         this.publishTelemetry();
         break;
       case 'resume':
-        this.engine.resume();
+        this.playout.resume();
         this.publishTelemetry();
         break;
       case 'rebirth':
@@ -327,7 +334,7 @@ export class Station {
 
   private pinnedMedia(): Set<string> {
     const pinned = this.audio.pinned();
-    for (const job of this.engine.pendingKeys()) if (job.spec.audio.kind === 'media') pinned.add(job.spec.audio.sha256);
+    for (const job of this.playout.pendingKeys()) if (job.spec.audio.kind === 'media') pinned.add(job.spec.audio.sha256);
     const s = this.store.currentSchedule();
     if (s) for (const i of s.body.items) if (i.audio.kind === 'media') pinned.add(i.audio.sha256);
     return pinned;
@@ -365,7 +372,7 @@ export class Station {
     for (const t of this.timers) clearInterval(t);
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
     this.scheduler.stop();
-    await this.engine.shutdown(300);
+    await this.playout.shutdown(300);
     // Let the final acks go out before saying goodbye.
     this.acks.flush();
     await new Promise((r) => setTimeout(r, 200));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CentralState, type StoreReset, type Telemetry } from '../protocol/index.js';
 import type { Clock } from './clock.js';
 import type { StationConfig } from './config.js';
-import type { Engine } from './engine.js';
+import type { Playout } from './playout.js';
 import type { MediaCache } from './media/cache.js';
 import type { StationStore } from './store.js';
 import type { StationTransport } from './transport.js';
@@ -62,7 +62,7 @@ export interface TelemetryParts {
   config: StationConfig;
   clock: Clock;
   store: StationStore;
-  engine: Engine;
+  playout: Playout;
   cache: MediaCache;
   transport: StationTransport;
   central: CentralClock;
@@ -75,7 +75,7 @@ export class StationTelemetry {
   constructor(private readonly p: TelemetryParts) {}
 
   build(): Telemetry {
-    const { config, clock, store, engine, cache, transport, central } = this.p;
+    const { config, clock, store, playout, cache, transport, central } = this.p;
     let diskFree: number | null = null;
     try {
       const s = statfsSync(config.dataDir);
@@ -87,7 +87,7 @@ export class StationTelemetry {
       station: config.station.id,
       epoch: transport.currentEpoch,
       at: new Date(clock.now()).toISOString(),
-      nowPlaying: engine.nowPlaying().map((p) => ({
+      nowPlaying: playout.nowPlaying().map((p) => ({
         zone: p.zone,
         broadcastId: p.job.key,
         itemId: p.job.itemId,
@@ -95,8 +95,8 @@ export class StationTelemetry {
         title: p.job.spec.title.slice(0, 200),
         since: new Date(p.since).toISOString(),
       })),
-      queue: engine.queueDepth(),
-      zones: config.zones.map((z) => ({ id: z.id, onAir: engine.zoneOnAir(z.id), volume: engine.volumeOf(z.id) })),
+      queue: playout.queueDepth(),
+      zones: config.zones.map((z) => ({ id: z.id, onAir: playout.zoneOnAir(z.id), volume: playout.volumeOf(z.id) })),
       diskFreeBytes: diskFree,
       cacheBytes: cache.usageBytes(),
       ffmpegOk: this.p.ffmpegOk(),
@@ -107,7 +107,7 @@ export class StationTelemetry {
     if (lastError) t.lastError = lastError.slice(0, 500);
     if (central.offsetMs !== undefined) t.clockOffsetMs = central.offsetMs;
     if (store.fault) t.storeFault = store.fault.slice(0, 500);
-    if (engine.isStopped) t.stopped = true;
+    if (playout.isStopped) t.stopped = true;
     const reset = safe(() => store.storeReset(), undefined);
     if (reset) t.storeReset = reset;
     return t;
@@ -115,7 +115,7 @@ export class StationTelemetry {
 
   /** Atomically replaces `<dataDir>/status.json`. Best effort: a full disk only skips it. */
   writeStatus(): void {
-    const { config, clock, store, engine, transport, central } = this.p;
+    const { config, clock, store, playout, transport, central } = this.p;
     const status: StationStatus = {
       pid: process.pid,
       at: new Date(clock.now()).toISOString(),
@@ -127,7 +127,7 @@ export class StationTelemetry {
       ...(central.lastHeartbeatAt !== undefined ? { lastHeartbeatAt: new Date(central.lastHeartbeatAt).toISOString() } : {}),
       ...(store.fault ? { storeFault: store.fault } : {}),
       ...(store.reset ? { storeReset: store.reset } : {}),
-      stopped: engine.isStopped,
+      stopped: playout.isStopped,
       ...(this.p.lastError() ? { lastError: this.p.lastError() } : {}),
       heldCommands: safe(() => store.heldCount(), 0),
     };

@@ -3,6 +3,19 @@ import { connectBroker, type BrokerOptions } from '../io/mqtt.js';
 import type { Topics } from '../protocol/index.js';
 import { isStoreError } from './store.js';
 
+/**
+ * The station's side of MQTT as the rest of the daemon sees it: the ack publisher and the media
+ * fetcher use only this, so unit tests run them against an in-memory double.
+ */
+export interface MessageTransport {
+  readonly connected: boolean;
+  /** Returns false (and sends nothing) when not connected. `done` is called on PUBACK. */
+  publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain?: boolean }, done?: (err?: Error) => void): boolean;
+  /** A subscription kept across reconnects. */
+  subscribe(topic: string): void;
+  unsubscribe(topic: string, done?: () => void): void;
+}
+
 /** What the station's MQTT connection hands on. */
 export interface TransportHandlers {
   /**
@@ -37,7 +50,7 @@ export interface TransportOptions {
  * messages wait at the broker while the box is away), a retained birth and a will that says
  * offline, and the rule that a command is PUBACKed only after it was stored.
  */
-export class StationTransport {
+export class StationTransport implements MessageTransport {
   private client: MqttClient | undefined;
   private epoch = 0;
   private stopped = false;

@@ -4,7 +4,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { AudioRef, Priority, RelayScheme } from '../../protocol/index.js';
 import { spawnFfmpeg, type FfmpegProcess } from '../../io/ffmpeg.js';
 import type { PcmSource } from '../outputs/output.js';
-import type { AudioResolver } from '../engine.js';
+import type { StationEventBus } from '../events.js';
+import type { AudioResolver } from '../playout.js';
 import { kindOf, leadFor, mayAirWithoutLead } from '../playback/policy.js';
 import type { JobRow } from '../store.js';
 import { decodeStreamArgs } from './prepare.js';
@@ -26,8 +27,8 @@ export interface StationAudioOptions {
   ffmpegPath?: string;
   /** Fetch the bytes of a clip over MQTT (`media/<sha256>`). */
   fetchMqtt: (sha256: string, timeoutMs: number) => Promise<Buffer>;
-  onChange: () => void;
-  onFailed: (sha256: string, reason: string, detail: string) => void;
+  /** media-ready when a clip's bytes land or it is prepared; media-failed when it cannot be had. */
+  events: StationEventBus;
   log: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
   mediaTimeoutMs?: number;
   /** Fetch-and-prepare pipelines at once (a ward box has a few cores, not fifty). */
@@ -172,13 +173,13 @@ export class StationAudio implements AudioResolver {
       return this.fail(sha, code === 'ENOSPC' ? 'disk_full' : 'write_failed', `cannot keep the clip in ${this.rawDir}: ${(e as Error).message}`);
     }
     this.settle(sha);
-    this.o.onChange();
+    this.o.events.emit('media-ready', { sha256: sha });
     try {
       await this.o.cache.ingest(sha, bytes);
       this.state.set(sha, { kind: 'ready' });
       this.missing.delete(sha);
       try { unlinkSync(raw); } catch { /* already gone */ }
-      this.o.onChange();
+      this.o.events.emit('media-ready', { sha256: sha });
     } catch (e) {
       const err = e as Error & { code?: string };
       this.fail(sha, err.code ?? 'transcode_failed', err.message);
@@ -214,8 +215,7 @@ export class StationAudio implements AudioResolver {
     this.state.set(sha, { kind: 'failed', reason, detail });
     try { unlinkSync(this.rawPath(sha)); } catch { /* none */ }
     this.o.log('warn', 'media failed', { sha, reason, detail });
-    this.o.onFailed(sha, reason, detail);
-    this.o.onChange();
+    this.o.events.emit('media-failed', { sha256: sha, reason, detail });
   }
 
   mediaFailure(sha: string): { reason: string; detail: string } | undefined {

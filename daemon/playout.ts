@@ -29,7 +29,7 @@ interface Airing {
   url?: string;
 }
 
-export interface EngineOptions {
+export interface PlayoutOptions {
   store: StationStore;
   outbox: AckOutbox;
   clock: Clock;
@@ -47,10 +47,11 @@ export interface EngineOptions {
 }
 
 /**
- * Runs the pure decision function against the live queue and carries out its answers on the
- * zone outputs. Every state change and its ack are committed in one transaction.
+ * Puts broadcasts on air: runs the pure playback decision against the live queue and carries
+ * out its answers on the zone outputs, with the kind's volume, length and lead from the
+ * playback policy. Every state change and its ack are committed in one transaction.
  */
-export class Engine {
+export class Playout {
   private queue = new Map<string, JobRow>();
   private airing = new Map<string, Airing>();
   private timer: NodeJS.Timeout | undefined;
@@ -61,7 +62,7 @@ export class Engine {
   private evaluating = false;
   private again = false;
 
-  constructor(private readonly o: EngineOptions) {
+  constructor(private readonly o: PlayoutOptions) {
     for (const z of o.zones) {
       const saved = o.store.getMeta(`volume:${z.id}`);
       this.zoneVolume.set(z.id, saved === undefined ? z.defaultVolume : Number(saved));
@@ -325,6 +326,13 @@ export class Engine {
         this.startAiring(job);
         return;
       }
+    }
+  }
+
+  /** Fail every queued job waiting for a clip that cannot be had, now rather than at its deadline. */
+  failJobsFor(sha256: string, reason: string, detail: string): void {
+    for (const job of [...this.queue.values()]) {
+      if (job.spec.audio.kind === 'media' && job.spec.audio.sha256 === sha256) this.failJob(job.key, reason, detail);
     }
   }
 
