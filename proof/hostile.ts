@@ -218,6 +218,10 @@ async function signatures(ctx: Ctx, reps: number): Promise<void> {
   await expectRejected(ctx, 'single-signed live alert (quorum 2)', T.cmd, () => ctx.ctl.envelope('alert', { test: false, audio: media }, { stations: [ST] }, ctx.official), 'quorum_not_met', reps);
   await expectRejected(ctx, 'live alert signed twice by one key', T.cmd, () => { const e = ctx.ctl.envelope('alert', { test: false, audio: media }, { stations: [ST] }, ctx.official); return { ...e, sigs: [e.sigs[0]!, e.sigs[0]!] }; }, 'invalid', reps);
   await expectRejected(ctx, 'live alert co-signed by a key not allowed to', T.cmd, () => ctx.ctl.cosign(ctx.ctl.envelope('alert', { test: false, audio: media }, { stations: [ST] }, ctx.official), ctx.clerk), 'key_not_allowed', reps);
+  // One accepted message must not pin the replay memory for years or make later seqs stale.
+  await expectRejected(ctx, 'command valid for 30 days (commands: at most 7)', T.cmd, () => ann(ctx.office, { ttlMs: 30 * 86_400_000 }), 'invalid', reps);
+  await expectRejected(ctx, 'seq 9e15 (far ahead of its issue time)', T.cmd, () => ann(ctx.office, { seq: 9_000_000_000_000_000 }), 'invalid', reps);
+  await expectRejected(ctx, 'schedule with a seconds field in cron (sub-minute)', T.schedule, () => ctx.ctl.envelope('schedule', { station: ST, version: 2, items: [{ id: 'flood', cron: '* * * * * *', audio: media }] }, { stations: [ST] }, ctx.office), 'invalid', reps);
   // Replay: a valid command once (received), then byte-identical again.
   const once = ctx.ctl.envelope('control', { action: 'rebirth' }, { stations: [ST] }, ctx.office);
   await ctx.ctl.send(ST, once);
@@ -401,6 +405,25 @@ async function shellInStreamUrl(ctx: Ctx): Promise<void> {
   }, ack?.state === 'failed' && !!ack.reason && !pwned);
 }
 
+/** A relay whose scheme this fleet does not allow (rtsp; the station allows http, https): never started. */
+async function relaySchemeNotAllowed(ctx: Ctx): Promise<void> {
+  const t = Date.now();
+  const rss0 = rssKiB(ctx.st.proc.pid);
+  const env = ctx.ctl.envelope('announce', { title: 'rtsp relay', audio: { kind: 'stream', urls: ['rtsp://127.0.0.1:1/live'], durationSec: 5 } }, { stations: [ST] }, ctx.office);
+  await ctx.ctl.send(ST, env);
+  let ack: Ack | undefined;
+  try {
+    ack = await ctx.ctl.waitForAck((a) => a.broadcastId === env.id && ['failed', 'completed'].includes(a.state), 30_000);
+  } catch {
+    ack = undefined;
+  }
+  const answered = await probe(ctx);
+  push(ctx, {
+    case: 'relay URL with a scheme the fleet does not allow (rtsp)', topic: short(T.cmd), expected: 'failed: relay_failed, not allowed',
+    got: ackDesc(ack), played: ctx.st.wavs().some((f) => f.includes(env.id)), alive: alive(ctx) && answered, rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0, ms: Date.now() - t,
+  }, ack?.state === 'failed' && ack.reason === 'relay_failed' && /not allowed/.test(ack.detail ?? ''));
+}
+
 /** Serves one URL with an empty body (the only way to hand a station a zero-byte clip). */
 async function emptyServer(): Promise<{ url: string; close: () => void }> {
   const srv = http.createServer((_req, res) => {
@@ -434,6 +457,7 @@ export async function hostile(opts: HostileOptions): Promise<HostileReport> {
     ctx.group = 'paths';
     await pathsAndArguments(ctx, reps);
     await shellInStreamUrl(ctx);
+    await relaySchemeNotAllowed(ctx);
     ctx.group = 'signatures';
     await signatures(ctx, reps);
     ctx.group = 'receipts';
