@@ -18,7 +18,7 @@ import { issueCommand } from './command-issue.js';
 import { CliError, UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
 import { holdsPrivateKey, publicKeyOf, signingKey } from './keys.js';
-import { intOption, zonesOption } from './announce.js';
+import { intOption, zonesOption } from './options.js';
 import { writeSecretFile } from './secret-files.js';
 import { planTopics, resolveTargets } from './targets.js';
 

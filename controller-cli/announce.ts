@@ -1,10 +1,11 @@
-import { AnnounceBody, DEFAULT_TTL_MS, Id } from '../protocol/index.js';
+import { AnnounceBody, DEFAULT_TTL_MS } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
 import { audioFromArgs } from './audio-source.js';
 import { sendBroadcast } from './broadcast-send.js';
 import { CentralDb } from './central-db.js';
 import { issueCommand } from './command-issue.js';
 import { UsageError } from './errors.js';
+import { intOption, zonesOption } from './options.js';
 import type { Fleet } from './fleet.js';
 import { resolveTargets } from './targets.js';
 import { parseWhen } from './time.js';
@@ -23,19 +24,6 @@ export interface AnnounceOptions {
   wait?: string;
   key?: string;
   json?: boolean;
-}
-
-export function intOption(value: string | undefined, option: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || +value < min || +value > max) throw new UsageError(t('option.int', { option, min, max, value }));
-  return +value;
-}
-
-export function zonesOption(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const zones = value.split(',').map((z) => z.trim()).filter(Boolean);
-  for (const z of zones) if (!Id.safeParse(z).success) throw new UsageError(t('option.zone', { value: z }));
-  return zones.length > 0 ? zones : undefined;
 }
 
 export async function announce(fleet: Fleet, audio: string | undefined, o: AnnounceOptions): Promise<number> {

@@ -5,7 +5,7 @@ import { connectCentral, endClient } from './central-connection.js';
 import { issueCommand, sendCommand } from './command-issue.js';
 import { UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
-import { intOption } from './announce.js';
+import { intOption } from './options.js';
 import { printJson } from './output.js';
 import { planTopics, resolveTargets } from './targets.js';
 

@@ -45,7 +45,7 @@ export function classify(db: CentralDb, station: string, plannedAt: number, acks
   return { status: 'not-confirmed', startedAt, endedAt, reason: null };
 }
 
-export function deliveryRows(fleet: Fleet, db: CentralDb, fromMs: number, toMs: number, graceMs: number): DeliveryRow[] {
+export function deliveryRows(db: CentralDb, fromMs: number, toMs: number, graceMs: number): DeliveryRow[] {
   const now = Date.now();
   const rows: DeliveryRow[] = [];
   // Commands sent from the command line.
@@ -95,7 +95,7 @@ export function report(fleet: Fleet, o: { from: string; to: string; csv?: boolea
   const graceMs = (o.grace ? Number(o.grace) : 60) * 1000;
   const db = new CentralDb(fleet.database);
   try {
-    const rows = deliveryRows(fleet, db, fromMs, toMs, graceMs);
+    const rows = deliveryRows(db, fromMs, toMs, graceMs);
     if (o.json) printJson(rows);
     else if (o.csv) {
       const cols = ['broadcastId', 'kind', 'title', 'priority', 'test', 'station', 'plannedAt', 'startedAt', 'endedAt', 'status', 'reason'] as const;

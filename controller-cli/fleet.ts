@@ -5,7 +5,7 @@ import { DEFAULT_TOPIC_ROOT, Id, RELAY_SCHEMES, SignedType, Topics, timezoneErro
 import { parseBrokerUrl } from '../io/mqtt.js';
 import { t } from '../io/i18n.js';
 import { ConfigFile } from './config-file.js';
-import { ZoneOutputSchema, type ZoneOutputConfig } from '../daemon/config.js';
+import { ZoneOutputSchema, type ZoneOutputConfig } from '../protocol/zone-output.js';
 import { UsageError } from './errors.js';
 
 const Path = z.string().min(1, 'expected a file path');

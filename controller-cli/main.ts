@@ -15,7 +15,7 @@ import { printJson, printTable } from './output.js';
 import { provisionStation } from './provision.js';
 import { diffSchedules, nextFireTimes, pushSchedules, showSchedules, validateSchedules } from './schedule-commands.js';
 import { showStations } from './stations-status.js';
-import { intOption } from './announce.js';
+import { intOption } from './options.js';
 import { control } from './control.js';
 import { pruneDb, runMediaGc } from './maintenance.js';
 

@@ -8,7 +8,7 @@ import { connectCentral, endClient } from './central-connection.js';
 import { issueCommand } from './command-issue.js';
 import { findStation, type Fleet } from './fleet.js';
 import { publishMedia } from './media.js';
-import { intOption } from './announce.js';
+import { intOption } from './options.js';
 import { printJson, printTable } from './output.js';
 import { compileSchedules, loadScheduleFiles, timingBodies } from './schedule-file.js';
 import { formatLocal, parseWhen } from './time.js';

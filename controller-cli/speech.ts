@@ -1,7 +1,6 @@
 import { mkdirSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { FfmpegNotFoundError, runFfmpeg } from '../io/ffmpeg.js';
 import { t } from '../io/i18n.js';
 import { CliError } from './errors.js';
 import { runTool, ToolMissingError } from './run-tool.js';

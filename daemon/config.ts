@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import {
   DEFAULT_TOPIC_ROOT,
@@ -16,6 +15,10 @@ import {
   type TrustedKey,
 } from '../protocol/index.js';
 import { parseBrokerUrl } from '../io/mqtt.js';
+import { describeIssue, describeValue, dottedPath, parseYamlConfig } from '../io/yaml-config.js';
+import { ZoneOutputSchema, type ZoneOutputConfig } from '../protocol/zone-output.js';
+
+export { ZoneOutputSchema, type ZoneOutputConfig };
 
 /**
  * A config problem an operator must fix. The message always names the file, the key path
@@ -80,18 +83,6 @@ function validPublicKey(b64: string): boolean {
   // key cannot be listed twice under two spellings.
   return publicKeyError(b64) === undefined;
 }
-
-/** Zone output shape; the fleet file reuses it so `loa provision` writes what the daemon accepts. */
-export const ZoneOutputSchema = z.discriminatedUnion(
-  'type',
-  [
-    z.strictObject({ type: z.literal('file'), dir: NonEmpty('a directory path') }),
-    z.strictObject({ type: z.literal('null') }),
-    z.strictObject({ type: z.literal('command'), argv: Argv }),
-    z.strictObject({ type: z.literal('alsa'), device: NonEmpty('an ALSA device name, e.g. "default" or "hw:0,0"') }),
-  ],
-  { error: 'expected an output with type file, null, command or alsa' },
-);
 
 const Zone = z
   .strictObject({
@@ -290,12 +281,6 @@ function duplicates(values: readonly string[]): number[] {
 
 type Parsed = z.output<typeof StationConfigSchema>;
 
-export type ZoneOutputConfig =
-  | { type: 'file'; dir: string }
-  | { type: 'null' }
-  | { type: 'command'; argv: string[] }
-  | { type: 'alsa'; device: string };
-
 export interface ZoneConfig {
   id: string;
   name: string;
@@ -372,36 +357,20 @@ export function loadStationConfig(path: string): StationConfig {
 
 /** Parse config text as if it were read from `path` (relative paths resolve against its directory). */
 export function parseStationConfig(text: string, path: string): StationConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? (e.pos ? lineCounter.linePos(e.pos[0]) : undefined);
-        const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
-        return `${path}: ${where}invalid YAML: ${e.message.split('\n')[0]}`;
-      }),
-    );
-  }
-  let raw: unknown;
-  try {
-    // A small alias budget stops a "billion laughs" file from eating the box's memory.
-    raw = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    throw new ConfigError([`${path}: invalid YAML: ${(e as Error).message}`]);
-  }
+  const yaml = parseYamlConfig(text, path);
+  if (!yaml.ok) throw new ConfigError(yaml.problems);
+  const raw = yaml.doc.raw;
   if (raw === null || raw === undefined) throw new ConfigError([`${path}: the file is empty: expected a mapping with station, broker, keys and zones`]);
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError([`${path}: expected a mapping at the top level, got ${describe(raw)}`]);
+    throw new ConfigError([`${path}: expected a mapping at the top level, got ${describeValue(raw)}`]);
   }
-
   const result = StationConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    const lineOf = (p: readonly PropertyKey[]): number | undefined => {
-      const node = doc.getIn(p as unknown[], true) as { range?: [number, number, number] } | undefined;
-      return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
-    };
-    throw new ConfigError(result.error.issues.flatMap((issue) => formatIssue(path, issue, raw, lineOf)));
+    throw new ConfigError(
+      result.error.issues.flatMap((issue) =>
+        describeIssue(StationConfigSchema, issue, raw, yaml.doc.lineOf).map((pr) => `${path}: ${dottedPath(pr.path)}: ${pr.expected}${pr.got ? `, ${pr.got}` : ''}${pr.line !== undefined ? ` (line ${pr.line})` : ''}`),
+      ),
+    );
   }
   return finish(result.data, path);
 }
@@ -510,151 +479,4 @@ export function stationConfigWarnings(config: StationConfig): string[] {
     warnings.push(`${config.path}: broker password is sent over plain mqtt:// (use mqtts:// off the local network)`);
   }
   return warnings;
-}
-
-// ---- error formatting --------------------------------------------------------------------
-
-type Issue = z.core.$ZodIssue & { input?: unknown };
-
-function formatIssue(file: string, issue: Issue, root: unknown, lineOf: (p: readonly PropertyKey[]) => number | undefined): string[] {
-  const at = (p: readonly PropertyKey[]) => (p.length === 0 ? '(top level)' : p.map(String).join('.'));
-  const suffix = (p: readonly PropertyKey[]) => {
-    // A missing key has no line of its own; point at the mapping that lacks it.
-    for (let q = p; q.length > 0; q = q.slice(0, -1)) {
-      const line = lineOf(q);
-      if (line !== undefined) return ` (line ${line})`;
-    }
-    return '';
-  };
-
-  if (issue.code === 'unrecognized_keys') {
-    const known = knownKeys(StationConfigSchema, issue.path, root);
-    return issue.keys.map((key) => {
-      const p = [...issue.path, key];
-      const guess = suggest(key, known);
-      const hint = guess ? `; did you mean "${guess}"?` : known.length ? ` (expected one of: ${known.join(', ')})` : '';
-      return `${file}: ${at(p)}: unknown key${hint}${suffix(p)}`;
-    });
-  }
-
-  const input = issue.input ?? valueAt(root, issue.path);
-  let expected = issue.message;
-  if (!expected.startsWith('expected')) {
-    // zod's own wording ("Invalid input: ...") for issues without a custom message.
-    if (issue.code === 'invalid_type') expected = `expected ${article(issue.expected)}`;
-    else if (issue.code === 'invalid_value') expected = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    else if (issue.code === 'invalid_union' && 'options' in issue) {
-      expected = `expected one of ${(issue as { options: unknown[] }).options.map((v) => JSON.stringify(v)).join(', ')}`;
-    } else expected = `expected a valid value (${issue.message})`;
-  }
-  // A discriminated union reports at the object; name the discriminator key instead.
-  let path = issue.path;
-  let shown = input;
-  if (issue.code === 'invalid_union' && 'discriminator' in issue && typeof issue.discriminator === 'string') {
-    if (path[path.length - 1] !== issue.discriminator) path = [...path, issue.discriminator];
-    shown = valueAt(root, path);
-  }
-  const secret = path[path.length - 1] === 'password';
-  const got =
-    shown === undefined && valueAt(root, path) === undefined
-      ? 'but it is missing'
-      : secret
-        ? 'got a value that is not shown (it is a secret)'
-        : `got ${describe(shown)}`;
-  return [`${file}: ${at(path)}: ${expected}, ${got}${suffix(path)}`];
-}
-
-function article(type: string): string {
-  if (type === 'object') return 'a mapping';
-  if (type === 'array') return 'a list';
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  const s = JSON.stringify(value);
-  return s === undefined ? String(value) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
-
-/** Keys the schema accepts at `path`, following the input through arrays and tagged unions. */
-function knownKeys(schema: z.core.$ZodType, path: readonly PropertyKey[], root: unknown): string[] {
-  let s: z.core.$ZodType | undefined = schema;
-  let v: unknown = root;
-  const steps = [...path];
-  for (;;) {
-    s = unwrap(s, v);
-    if (!s) return [];
-    const def = s._zod.def as unknown as Record<string, unknown>;
-    if (steps.length === 0) return def.type === 'object' ? Object.keys(def.shape as object) : [];
-    const key = steps.shift()!;
-    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
-    if (def.type === 'object') s = (def.shape as Record<string, z.core.$ZodType>)[String(key)];
-    else if (def.type === 'array') s = def.element as z.core.$ZodType;
-    else return [];
-  }
-}
-
-function unwrap(s: z.core.$ZodType | undefined, value: unknown): z.core.$ZodType | undefined {
-  for (let i = 0; s && i < 16; i++) {
-    const def = s._zod.def as unknown as Record<string, unknown>;
-    if (['optional', 'default', 'prefault', 'nullable', 'readonly', 'catch', 'nonoptional'].includes(def.type as string)) {
-      s = def.innerType as z.core.$ZodType;
-    } else if (def.type === 'pipe') {
-      s = def.in as z.core.$ZodType;
-    } else if (def.type === 'union') {
-      const options = def.options as z.core.$ZodType[];
-      const disc = def.discriminator as string | undefined;
-      const tag = disc && value && typeof value === 'object' ? (value as Record<string, unknown>)[disc] : undefined;
-      s = options.find((o) => {
-        const shape = (o._zod.def as unknown as { shape?: Record<string, z.core.$ZodType> }).shape;
-        const lit = shape && disc ? (shape[disc]?._zod.def as unknown as { values?: unknown[] } | undefined) : undefined;
-        return lit?.values?.includes(tag);
-      });
-    } else {
-      return s;
-    }
-  }
-  return s;
-}
-
-/** The closest known key if it is plausibly a typo. */
-function suggest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDist = Infinity;
-  for (const k of known) {
-    const d = k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDist) {
-      best = k;
-      bestDist = d;
-    }
-  }
-  if (best === undefined) return undefined;
-  return bestDist <= Math.max(1, Math.floor(Math.max(key.length, best.length) / 3)) ? best : undefined;
-}
-
-/** Edit distance counting a swap of two neighbours as one edit ("dri" → "dir"). */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
 }

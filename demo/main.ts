@@ -209,7 +209,7 @@ async function main(): Promise<number> {
   // A local stand-in for the national radio stream, for the live-relay item.
   let relayUrl: string | undefined;
   if (opts.relay) {
-    httpServer = http.createServer((req, res) => {
+    httpServer = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'audio/mpeg' });
       createReadStream(path.join(audioDir, 'music-10s.mp3')).pipe(res);
     });

@@ -86,7 +86,6 @@ const cli = {
 
   // config files
   'config.unreadable': { en: '{file}: cannot read ({reason})', vi: '{file}: không đọc được ({reason})' },
-  'config.yaml': { en: '{file}: line {line}: not valid YAML: {reason}', vi: '{file}: dòng {line}: YAML không hợp lệ: {reason}' },
   'config.invalid': { en: '{file}: {key} (line {line}): {expected}', vi: '{file}: {key} (dòng {line}): {expected}' },
   'fleet.missing': { en: 'fleet file {file} not found: pass --fleet FILE or set LOA_FLEET', vi: 'không tìm thấy tệp cấu hình {file}: dùng --fleet FILE hoặc đặt LOA_FLEET' },
   'fleet.expectedTimezone': { en: 'expected an IANA time zone such as Asia/Ho_Chi_Minh', vi: 'cần múi giờ IANA, ví dụ Asia/Ho_Chi_Minh' },

@@ -13,7 +13,7 @@ import { type Ack, type SignedEnvelope } from '../protocol/index.js';
 import { fixture } from '../test/harness/audio.js';
 import { freePort } from '../test/harness/mosquitto.js';
 import { TestController, makeKey, type TestKey } from '../test/harness/station.js';
-import { ffmpegArgs, makeTone, rssKiB, sleep, startCentral, startStation, tempDir, TOPICS, toneHz, until, wavSeconds, type Central, type Station } from './lib.js';
+import { ffmpegArgs, makeTone, rssKiB, sleep, startCentral, startStation, tempDir, TOPICS, toneHz, wavSeconds, type Central, type Station } from './lib.js';
 
 export const RSS_BOUND_KIB = 100 * 1024;
 const MB10 = 10 * 1024 * 1024;

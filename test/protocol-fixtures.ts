@@ -4,7 +4,6 @@ import {
   cosignEnvelope,
   generateKeyPair,
   makeEnvelope,
-  publicKeyFromRaw,
   trustedKey,
   signEnvelope,
   type KeyPair,
