@@ -135,7 +135,7 @@ function readDraft(path: string): Draft {
 function checkExistingSignatures(fleet: Fleet, envelope: SignedEnvelope): void {
   for (const sig of envelope.sigs) {
     const policy = fleet.signers.find((s) => s.key === sig.key);
-    if (!policy || !policy.allow.includes(envelope.type)) throw new CliError(t('alert.draftSignerNotAllowed', { key: sig.key }));
+    if (!policy?.allow.includes(envelope.type)) throw new CliError(t('alert.draftSignerNotAllowed', { key: sig.key }));
     if (!checkSignature(envelope, sig, publicKeyFromRaw(publicKeyOf(fleet, sig.key)))) throw new CliError(t('alert.draftTampered', { key: sig.key }));
   }
 }
@@ -236,7 +236,7 @@ export async function cancelAlert(
   const db = new CentralDb(fleet.database);
   try {
     const row = db.broadcast(id);
-    if (!row || row.type !== 'alert') throw new CliError(t('alert.unknownBroadcast', { id }));
+    if (row?.type !== 'alert') throw new CliError(t('alert.unknownBroadcast', { id }));
     const original = EnvelopeShape.parse(JSON.parse(row.envelope));
     const originalBody = AlertBody.parse(original.body);
     const key = signingKey(fleet, o.key, 'cancel');

@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { publishAsync } from '../io/mqtt.js';
-import { Ack, CentralState, PROTOCOL_VERSION, StationState, Telemetry, type Receipt } from '../protocol/index.js';
+import { Ack, type CentralState, PROTOCOL_VERSION, StationState, Telemetry, type Receipt } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
 import { CentralDb } from './central-db.js';
 import { connectCentral } from './central-connection.js';
@@ -124,7 +124,10 @@ export class Collector {
             if (w === 'conflict') conflicts.push(m.value);
             const key = `${m.value.station}|${m.value.db}`;
             let entry = seqs.get(key);
-            if (!entry) seqs.set(key, (entry = { station: m.value.station, db: m.value.db, seqs: [] }));
+            if (!entry) {
+              entry = { station: m.value.station, db: m.value.db, seqs: [] };
+              seqs.set(key, entry);
+            }
             entry.seqs.push(m.value.seq);
           } else if (m.kind === 'state') this.db.writeState(m.value, m.at);
           else this.db.writeTelemetry(m.value, m.at);

@@ -142,7 +142,7 @@ export function signingKey(fleet: Fleet, requested: string | undefined, type: Si
   if (!id) throw new UsageError(t('keys.noneForType', { type }));
   if (!isId(id)) throw new UsageError(t('keys.badName', { name: id }));
   const policy = fleet.signers.find((s) => s.key === id);
-  if (!policy || !policy.allow.includes(type)) throw new CliError(t('keys.notAllowed', { id, type }));
+  if (!policy?.allow.includes(type)) throw new CliError(t('keys.notAllowed', { id, type }));
   const priv = privatePath(id);
   if (!existsSync(priv)) throw new CliError(t('keys.missingPrivate', { id, file: priv }));
   const exposed = exposure(priv) ?? exposure(privateKeyDir());

@@ -14,10 +14,11 @@ function width(s: string): number {
  * C1 controls (ESC and CSI included), DEL and bidirectional overrides become a visible `?`;
  * newlines and tabs become spaces so one value stays on one line.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f]/g;
+
 export function terminalSafe(s: string): string {
-  return s
-    .replace(/[\t\n\r]/g, ' ')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f]/g, '?');
+  return s.replace(/[\t\n\r]/g, ' ').replace(CONTROL, '?');
 }
 
 export function renderTable(headers: string[], rows: (string | number | null | undefined)[][]): string {

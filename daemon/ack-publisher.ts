@@ -57,7 +57,7 @@ export class AckPublisher {
   private flushNow(): void {
     const { store, transport, topics, station } = this.o;
     if (!transport.connected || this.stopped || !store.db.open) return;
-    let rows;
+    let rows: ReturnType<StationStore['outboxAfter']>;
     try {
       rows = store.outboxAfter(this.cursor, BATCH);
     } catch (e) {

@@ -61,7 +61,8 @@ export class Station {
       log(level, msg, extra);
     };
     const station = config.station.id;
-    const events = (this.events = new StationEventBus((event, err) => logErr('error', `${event} listener failed`, { err: err.stack })));
+    const events = new StationEventBus((event, err) => logErr('error', `${event} listener failed`, { err: err.stack }));
+    this.events = events;
 
     this.store = new StationStore(join(config.dataDir, 'station.db'), { now: () => clock.now() });
     if (this.store.reset) {

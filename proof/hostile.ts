@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { type Ack, type SignedEnvelope } from '../protocol/index.js';
+import type { Ack, SignedEnvelope } from '../protocol/index.js';
 import { fixture } from '../test/harness/audio.js';
 import { freePort } from '../test/harness/mosquitto.js';
 import { TestController, makeKey, type TestKey } from '../test/harness/station.js';
@@ -387,6 +387,7 @@ async function shellInStreamUrl(ctx: Ctx): Promise<void> {
   const rss0 = rssKiB(ctx.st.proc.pid);
   const canary = path.join(ctx.audioDir, `pwned-${randomBytes(4).toString('hex')}`);
   const port = await freePort();
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${IFS} is the shell payload under test
   const url = `http://127.0.0.1:${port}/x;touch${'${IFS}'}${canary};$(touch${'${IFS}'}${canary})\`touch${'${IFS}'}${canary}\``;
   const env = ctx.ctl.envelope('announce', { title: 'shell url', audio: { kind: 'stream', urls: [url], durationSec: 5 } }, { stations: [ST] }, ctx.office);
   await ctx.ctl.send(ST, env);

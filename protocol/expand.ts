@@ -73,7 +73,6 @@ export function occurrencesBetween(schedule: ScheduleBody, fromMs: number, toMs:
         cursor = next;
       }
     } catch {
-      continue;
     }
   }
   return out.sort((a, b) => a.plannedAt - b.plannedAt || a.item.id.localeCompare(b.item.id));

@@ -153,7 +153,10 @@ describe('canonical JSON', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 6 }), fc.integer(), (value, seed) => {
         let s = seed >>> 0 || 1;
-        const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+        const rnd = () => {
+          s = (s * 1103515245 + 12345) >>> 0;
+          return s / 2 ** 32;
+        };
         const a = canonicalJson(value);
         expect(canonicalJson(shuffleKeys(value, rnd))).toBe(a);
         // Idempotent through a parse.

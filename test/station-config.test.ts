@@ -13,6 +13,7 @@ afterAll(cleanupTempDirs);
 const ward = generateKeyPair();
 const second = generateKeyPair();
 
+// biome-ignore lint/suspicious/noExplicitAny: tests reach into a config they deliberately break
 function minimal(): Record<string, any> {
   return {
     station: { id: 'phuong-1', name: 'Phường 1', groups: ['quan-3'] },

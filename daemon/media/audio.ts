@@ -370,7 +370,10 @@ export class StationAudio implements AudioResolver {
  */
 function failStream(out: PassThrough, error: Error): void {
   const fire = (): void => void setImmediate(() => out.destroy(error));
-  if (out.listenerCount('error') > 0) return fire();
+  if (out.listenerCount('error') > 0) {
+    fire();
+    return;
+  }
   const onListener = (event: string | symbol) => {
     if (event !== 'error') return;
     out.off('newListener', onListener);

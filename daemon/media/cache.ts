@@ -208,7 +208,7 @@ export class MediaCache {
       );
     }
     const running = this.inflight.get(sha256);
-    if (running) return running;
+    if (running !== undefined) return running;
     const p = this.doIngest(sha256, bytes).finally(() => this.inflight.delete(sha256));
     this.inflight.set(sha256, p);
     return p;
@@ -222,7 +222,7 @@ export class MediaCache {
     const original = path.join(this.dir, `.in-${sha256}-${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
     const out = this.finalPath(sha256);
     const started = Date.now();
-    let result;
+    let result: Awaited<ReturnType<typeof prepareAudio>>;
     try {
       await writeFile(original, bytes, { mode: 0o640 });
       // Refuse what cannot fit before spending minutes of CPU on it (hostile "hours long" clips).

@@ -271,7 +271,7 @@ export async function prepareAudio(inputPath: string, outputPath: string, opts: 
   let preGainDb = 0;
   if (!linearPossible(first) && first.input_lra <= target.LRA) {
     // Limit sample peaks 1 dB under the true-peak target: inter-sample peaks need headroom.
-    const limit = Math.pow(10, (target.TP - 1) / 20).toFixed(4);
+    const limit = (10 ** ((target.TP - 1) / 20)).toFixed(4);
     let gain = target.I - first.input_i;
     for (let round = 0; round < MAX_LIMITER_ROUNDS; round++) {
       const candidate = `${BASE_CHAIN},volume=${gain.toFixed(2)}dB,alimiter=limit=${limit}:level=0:attack=5:release=50`;

@@ -29,7 +29,7 @@ export function volumeToDb(v: number): number {
 
 export function volumeToGain(v: number): number {
   const db = volumeToDb(v);
-  return db === -Infinity ? 0 : Math.pow(10, db / 20);
+  return db === -Infinity ? 0 : 10 ** (db / 20);
 }
 
 export function validateLabel(label: string): void {
@@ -376,7 +376,8 @@ export function startPlayback(req: PlayRequest, sink: Sink): PlaybackHandle {
 
     try {
       outer: for (let i = 0; i < req.sources.length; i++) {
-        const reader = readers[i] ?? (readers[i] = await openSource(req.sources[i]));
+        if (readers[i] === undefined) readers[i] = await openSource(req.sources[i]!);
+        const reader = readers[i]!;
         const srcStart = performance.now();
         let srcFrames = 0;
         let lastData = performance.now();
