@@ -233,7 +233,9 @@ export class Station {
 
   async start(): Promise<void> {
     await this.cache.init();
-    await this.audio.prepareChimes();
+    // Chimes and the test preamble are prepared at nice 19 (a cache hit after the first start):
+    // never hold the broker connection or the schedule back for them.
+    void this.audio.prepareChimes().then(() => this.playout.poke());
     // Media for anything still pending (after a restart) and the applied schedule.
     for (const job of this.store.openJobs()) this.audio.prefetch(job.spec.audio, job.priority === 'emergency');
     const s = this.store.currentSchedule();

@@ -79,6 +79,15 @@ async function capture(client: MqttClient, topics: string[], act: () => Promise<
   return { run, got };
 }
 
+/** Poll until the condition holds (the observable event), or fail naming what was awaited. */
+async function eventually(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 let ackSeq = 1;
 const TEST_DB = '00c0ffee00c0ffee';
 function ack(stationId: string, state: Ack['state'], commandId: string, extra: Partial<Ack> = {}): Ack {
@@ -329,7 +338,7 @@ describe('loa collect, --wait, stations, broadcasts, report', () => {
     const one = ack('st-a', 'completed', 'announce-x');
     for (let i = 0; i < 3; i++) await a.publishAsync(T.ack('st-a'), JSON.stringify(one), { qos: 1 });
     await a.publishAsync(T.ack('st-a'), JSON.stringify({ ...one, historical: true }), { qos: 1 });
-    await new Promise((r) => setTimeout(r, 800));
+    await eventually(() => receipts.flat().includes(one.seq) && states.length > 0, 'a receipt for the ack and central/state');
     expect(JSON.parse(states[0]!)).toMatchObject({ type: 'central-state', online: true });
     const rows = db.prepare('SELECT COUNT(*) AS n FROM acks WHERE station = ? AND seq = ?').get('st-a', one.seq) as { n: number };
     expect(rows.n).toBe(1);
@@ -353,7 +362,9 @@ describe('loa collect, --wait, stations, broadcasts, report', () => {
     const partial = await loa(['announce', join(dir, 'tone.wav'), '--to', 'east', '--title', 'partial', '--wait', '2', '--json']);
     expect(partial.code).toBe(3);
     expect(JSON.parse(partial.stdout)).toMatchObject({ type: 'announce', stations: ['st-a', 'st-b'], delivery: { delivered: ['st-a'], notDelivered: ['st-b'] } });
-    await new Promise((r) => setTimeout(r, 500));
+    // The collector commits acks on its next tick: wait for the started ack to be there.
+    const partialId = JSON.parse(partial.stdout).id as string;
+    await eventually(() => (db.prepare("SELECT COUNT(*) AS n FROM acks WHERE broadcast_id = ? AND state = 'started'").get(partialId) as { n: number }).n === 1, 'the started ack committed');
     const list = JSON.parse((await loa(['broadcasts', '--json'])).stdout) as { title: string; delivery: Record<string, number> }[];
     expect(list.find((b) => b.title === 'partial')!.delivery).toMatchObject({ started: 1, 'not-confirmed': 1 });
   });
@@ -364,7 +375,7 @@ describe('loa collect, --wait, stations, broadcasts, report', () => {
     await c.publishAsync(T.telemetry('st-c'), JSON.stringify({
       v: 1, type: 'telemetry', station: 'st-c', epoch: 3, at: new Date().toISOString(), nowPlaying: [], queue: 0, zones: [], diskFreeBytes: 1e9, cacheBytes: 0, ffmpegOk: true, scheduleVersion: 2, outboxDepth: 4,
     }), { qos: 1 });
-    await new Promise((r) => setTimeout(r, 700));
+    await eventually(() => db.prepare("SELECT 1 FROM telemetry WHERE station = 'st-c'").get() !== undefined && db.prepare("SELECT 1 FROM station_state WHERE station = 'st-c'").get() !== undefined, 'st-c state and telemetry stored');
     const st = await loa(['stations', '--json']);
     expect(st.code, st.stderr).toBe(0);
     const rows = JSON.parse(st.stdout) as { station: string; online: boolean | null; desiredScheduleVersion: number; appliedScheduleVersion: number; outboxDepth: number }[];

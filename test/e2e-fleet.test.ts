@@ -160,18 +160,28 @@ describe('loa + loa-station end to end', () => {
     const a = await mqtt.connectAsync(broker.stationUrl!, { username: 'phuong-a', password: conf.broker.password, clean: true });
     // Mosquitto grants the SUBACK but never delivers what the ACL forbids reading.
     const leaked: string[] = [];
-    a.on('message', (t) => leaked.push(t));
-    await a.subscribeAsync(topics.stationCmd('phuong-b'), { qos: 1 });
+    let ownCmd = false;
+    a.on('message', (t) => (t === topics.stationCmd('phuong-a') ? (ownCmd = true) : leaked.push(t)));
+    await a.subscribeAsync([topics.stationCmd('phuong-b'), topics.stationCmd('phuong-a')], { qos: 1 });
     const password = readFileSync(path.join(dir, 'secrets', 'central.password'), 'utf8').trim();
     const central = await mqtt.connectAsync(broker.url, { username: 'loa-central', password, clean: true });
     const seen: string[] = [];
-    central.on('message', (t, p) => { if (p.toString().includes('forged')) seen.push(t); });
-    await central.subscribeAsync([topics.ack('phuong-b'), topics.stationCmd('phuong-b'), topics.allCmd()], { qos: 1 });
+    let control = false;
+    central.on('message', (t, p) => {
+      if (p.toString().includes('forged')) seen.push(t);
+      if (p.toString().includes('control')) control = true;
+    });
+    await central.subscribeAsync([topics.ack('phuong-b'), topics.stationCmd('phuong-b'), topics.allCmd(), topics.ack('phuong-a')], { qos: 1 });
     await a.publishAsync(topics.ack('phuong-b'), '{"forged":true}', { qos: 1 });
     await a.publishAsync(topics.stationCmd('phuong-b'), '{"forged":true}', { qos: 1 });
     await a.publishAsync(topics.allCmd(), '{"forged":true}', { qos: 1 });
     await central.publishAsync(topics.stationCmd('phuong-b'), '{"from":"central"}', { qos: 1 });
-    await new Promise((r) => setTimeout(r, 500));
+    // Controls after the forgeries, on topics each may use: once they arrive, anything the ACL
+    // had let through before them would have arrived too (MQTT keeps a client's order).
+    await a.publishAsync(topics.ack('phuong-a'), '{"control":true}', { qos: 1 });
+    await central.publishAsync(topics.stationCmd('phuong-a'), '{"from":"central"}', { qos: 1 });
+    for (let i = 0; i < 200 && !(control && ownCmd); i++) await new Promise((r) => setTimeout(r, 25));
+    expect({ control, ownCmd }).toEqual({ control: true, ownCmd: true });
     // None of A's forgeries got through; A saw nothing of B's commands.
     expect(seen).toEqual([]);
     expect(leaked).toEqual([]);

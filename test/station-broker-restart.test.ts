@@ -48,7 +48,12 @@ describe('broker killed during playback', () => {
       if (Date.now() > deadline) throw new Error(`completed never arrived: ${received.map((a) => a.state).join(',')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    await new Promise((r) => setTimeout(r, 500));
+    // Acks of one broadcast can arrive in any order after the restart: wait for all four.
+    const want = ['completed', 'received', 'scheduled', 'started'];
+    while (want.some((s) => !received.some((a) => a.broadcastId === env.id && a.state === s))) {
+      if (Date.now() > deadline) throw new Error(`acks never arrived: ${received.map((a) => a.state).join(',')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     sub.end(true);
 
     const byId = new Map(received.map((a) => [a.id, a]));

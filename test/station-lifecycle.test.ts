@@ -61,8 +61,12 @@ describe('station lifecycle: birth, telemetry, SIGTERM, SIGKILL', () => {
 
     // SIGKILL: the broker publishes the will, which names the epoch that connection had.
     await station.kill9();
-    await new Promise((r) => setTimeout(r, 500));
-    const will = StationState.parse(await retained(broker.url, topics.state('cua-dai')));
+    // The broker publishes the will when it notices the socket closed: wait for it.
+    let will = StationState.parse(await retained(broker.url, topics.state('cua-dai')));
+    for (let i = 0; i < 100 && will.online; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      will = StationState.parse(await retained(broker.url, topics.state('cua-dai')));
+    }
     expect(will.online).toBe(false);
     expect(will.epoch).toBe(birth2.epoch);
     await ctl.close();
