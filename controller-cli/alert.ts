@@ -19,7 +19,7 @@ import { CliError, UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
 import { holdsPrivateKey, publicKeyOf, signingKey } from './keys.js';
 import { intOption, zonesOption } from './options.js';
-import { writeSecretFile } from './secret-files.js';
+import { writeGroupFile } from './secret-files.js';
 import { planTopics, resolveTargets } from './targets.js';
 
 export interface AlertOptions {
@@ -105,7 +105,8 @@ function writeDraft(fleet: Fleet, db: CentralDb, envelopes: SignedEnvelope[], me
   const main = envelopes[envelopes.length - 1]!;
   const file = join(draftsDir(fleet), `${main.id}.json`);
   const draft: Draft = { kind: 'loa-alert-draft', envelopes, media, createdAt: new Date().toISOString(), keyFiles };
-  writeSecretFile(file, JSON.stringify(draft, null, 2) + '\n');
+  // Drafts are for the second official's account to read and approve: shared with the group.
+  writeGroupFile(file, JSON.stringify(draft, null, 2) + '\n');
   const now = Date.now();
   for (const envelope of envelopes) {
     if (envelope.type !== 'alert') continue;
@@ -172,7 +173,7 @@ export async function approveAlert(fleet: Fleet, draftPath: string, o: { key?: s
   const db = new CentralDb(fleet.database);
   try {
     if (signed[0]!.sigs.length < fleet.alertQuorum) {
-      writeSecretFile(file, JSON.stringify({ ...draft, envelopes: signed, keyFiles: { ...draft.keyFiles, [key.id]: key.fileId } }, null, 2) + '\n');
+      writeGroupFile(file, JSON.stringify({ ...draft, envelopes: signed, keyFiles: { ...draft.keyFiles, [key.id]: key.fileId } }, null, 2) + '\n');
       printDrafted(o.json === true, signed[signed.length - 1]!, file, fleet.alertQuorum);
       return 0;
     }

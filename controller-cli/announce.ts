@@ -1,4 +1,4 @@
-import { AnnounceBody, DEFAULT_TTL_MS } from '../protocol/index.js';
+import { AnnounceBody, DEFAULT_TTL_MS, MAX_LIFETIME_MS } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
 import { audioFromArgs } from './audio-source.js';
 import { sendBroadcast } from './broadcast-send.js';
@@ -32,6 +32,8 @@ export async function announce(fleet: Fleet, audio: string | undefined, o: Annou
   const resolved = resolveTargets(fleet, o.to);
   const now = Date.now();
   const at = o.at !== undefined ? parseWhen(o.at, fleet.timezone, now, '--at') : undefined;
+  // A command is valid for at most 7 days (protocol/envelope.ts); it must outlive its air time by a day.
+  if (at !== undefined && at - now > MAX_LIFETIME_MS.announce - 86_400_000) throw new UsageError(t('announce.tooFar', { days: MAX_LIFETIME_MS.announce / 86_400_000 - 1 }));
   const repeat = intOption(o.repeat, '--repeat', 1, 20);
   const volume = intOption(o.volume, '--volume', 0, 100);
   const waitSec = intOption(o.wait, '--wait', 0, 86_400);

@@ -44,7 +44,7 @@ export async function writeBrokerConfig(fleet: Fleet, opts: BrokerConfigOptions)
   rememberBrokerDir(fleet, dir);
 
   const l = fleet.broker.listener;
-  const hosts = [...l.hostnames, ...fleet.broker.urls.map((u) => parseBrokerUrl(u).host ?? '').filter(Boolean)];
+  const hosts = [...l.hostnames, ...[...fleet.broker.urls, ...fleet.broker.stationUrls].map((u) => parseBrokerUrl(u).host ?? '').filter(Boolean)];
   const certs = opts.tls ? await makeBrokerTls(fleet.secretsDir, dir, hosts) : undefined;
   const tlsPort = opts.tlsPort ?? l.tlsPort;
   const tlsBind = opts.tlsBind ?? l.tlsBind;

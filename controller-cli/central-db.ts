@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
+import { ensureGroupDir } from './secret-files.js';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MAX_SEQ_AHEAD_MS, type Ack, type SignedEnvelope, type StationState, type Telemetry } from '../protocol/index.js';
@@ -149,8 +150,11 @@ export class CentralDb {
   private readonly upsertTelemetry: Database.Statement;
 
   constructor(path: string, opts: { readonly?: boolean } = {}) {
-    if (!opts.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Shared by the collector and every official of the office (their group), nobody else.
+    if (!opts.readonly) ensureGroupDir(dirname(path));
+    const fresh = !existsSync(path);
     this.db = new Database(path);
+    if (fresh) chmodSync(path, 0o660);
     this.db.pragma('journal_mode = WAL');
     // FULL: a receipt lets a station forget an ack, so the commit it confirms must survive a
     // power cut (WAL with NORMAL may lose the last transactions).

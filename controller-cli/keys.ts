@@ -36,6 +36,8 @@ export interface KeyInfo {
   /** Types the fleet's signer policy allows this key to sign. */
   allow: SignedType[];
   privateMode?: string;
+  /** False when the fleet's key directory was not writable from this account. */
+  publicKeyImported?: boolean;
 }
 
 const privatePath = (id: string) => join(privateKeyDir(), `${id}.key`);
@@ -75,7 +77,15 @@ export function initKey(fleet: Fleet, name: string, force = false): KeyInfo {
   if (existsSync(priv) && !force) throw new CliError(t('keys.exists', { file: priv }));
   const pair = generateKeyPair();
   writeSecretFile(priv, pair.privateKeyPem);
-  importPublicKey(fleet, name, pair.publicKey, true);
+  try {
+    importPublicKey(fleet, name, pair.publicKey, true);
+  } catch (e) {
+    // An official's own account usually cannot write the fleet's key directory: the
+    // administrator records the public key with `loa keys import` instead.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw e;
+    return { id: name, publicKey: pair.publicKey, privateKeyFile: priv, publicKeyFile: '', allow: allowOf(fleet, name), privateMode: '0600', publicKeyImported: false };
+  }
   return describe(fleet, name);
 }
 

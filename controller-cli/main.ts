@@ -62,6 +62,7 @@ keys
   .action(run((name: string, o: Opts) => {
     const info = initKey(fleet(), name, o.force === true);
     process.stdout.write(t('keys.created', { id: info.id, file: info.privateKeyFile ?? '', pub: info.publicKey }) + '\n');
+    if (info.publicKeyImported === false) process.stdout.write(t('keys.importHint', { id: info.id, pub: info.publicKey }) + '\n');
     return 0;
   }));
 keys

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -22,7 +22,11 @@ export function storeMedia(storeDir: string, path: string, tts?: { text: string;
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   mkdirSync(storeDir, { recursive: true });
   const stored = join(storeDir, sha256);
-  if (!existsSync(stored)) copyFileSync(path, stored);
+  if (!existsSync(stored)) {
+    copyFileSync(path, stored);
+    // A copy keeps its source's mode; another official's account must be able to republish it.
+    chmodSync(stored, 0o640);
+  }
   return { path: stored, ref: { kind: 'media', sha256, size, ...(tts ? { tts } : {}) } };
 }
 

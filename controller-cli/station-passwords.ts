@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { t } from '../io/i18n.js';
 import { CliError } from './errors.js';
 import type { Fleet } from './fleet.js';
@@ -16,11 +16,16 @@ export function readSecret(path: string): string | undefined {
   return readFileSync(path, 'utf8').trim() || undefined;
 }
 
-export function ensurePassword(path: string): { password: string; created: boolean } {
+export function ensurePassword(path: string, mode: 0o600 | 0o640 = 0o600): { password: string; created: boolean } {
   const existing = readSecret(path);
   if (existing) return { password: existing, created: false };
   const password = randomPassword();
   writeSecretFile(path, password + '\n');
+  if (mode !== 0o600) {
+    chmodSync(path, mode);
+    // Its directory must let the group through (station passwords sit in their own 0700 subdirectory).
+    if ((statSync(dirname(path)).mode & 0o777) === 0o700) chmodSync(dirname(path), 0o750);
+  }
   return { password, created: true };
 }
 
@@ -63,6 +68,7 @@ export function writeMosquittoPasswordFiles(fleet: Fleet, dir: string): { statio
   const lines = fleet.stations.map((s) => mosquittoPasswordLine(s.id, ensurePassword(stationPasswordFile(fleet, s.id)).password));
   // The hashes are salted PBKDF2, but there is still no reason for others to read them.
   writePublicFile(files.stations, lines.join('\n') + '\n', 0o600);
-  writePublicFile(files.central, mosquittoPasswordLine(fleet.broker.username, ensurePassword(fleet.broker.passwordFile).password) + '\n', 0o600);
+  // The central user's password is shared by the office's officials (their group); a station's is not.
+  writePublicFile(files.central, mosquittoPasswordLine(fleet.broker.username, ensurePassword(fleet.broker.passwordFile, 0o640).password) + '\n', 0o600);
   return files;
 }

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statfsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { IPublishPacket } from 'mqtt';
 import { ConfigError, loadStationConfig, type StationConfig } from './config.js';
@@ -17,7 +18,7 @@ interface Check { name: string; ok: boolean; detail: string }
 const MAX_CLOCK_OFFSET_MS = 2000;
 
 /** Returns the exit code: 0 when every check passed. */
-export async function runDoctor(configPath: string, opts: { json: boolean; waitSec?: number }): Promise<number> {
+export async function runDoctor(configPath: string, opts: { json: boolean; waitSec?: number; clearStoreReset?: boolean }): Promise<number> {
   const checks: Check[] = [];
   let config: StationConfig | undefined;
   try {
@@ -46,10 +47,15 @@ export async function runDoctor(configPath: string, opts: { json: boolean; waitS
       await out.close();
     }
     checks.push(diskCheck(config));
-    const status = runningStatus(config);
+    if (opts.clearStoreReset) checks.push(clearStoreReset(config));
+    const state = daemonState(config);
+    const status = state.kind === 'running' ? state.status : undefined;
     checks.push(...storeChecks(config, status));
     checks.push(ntpCheck());
-    checks.push(...(status ? statusChecks(config, status) : await brokerChecks(config, opts.waitSec ?? 20)));
+    if (state.kind === 'running') checks.push(...statusChecks(config, state.status));
+    else if (state.kind === 'unreadable') {
+      checks.push({ name: 'daemon', ok: false, detail: `the daemon is running but its status file is not readable by this user: run doctor as the daemon's user (it will not connect as the station beside it)` });
+    } else checks.push(...(await brokerChecks(config, opts.waitSec ?? 20)));
   }
   if (opts.json) process.stdout.write(JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2) + '\n');
   else for (const c of checks) process.stdout.write(`${c.ok ? t('doctor.ok') : t('doctor.fail')}  ${c.name.padEnd(14)} ${c.detail}\n`);
@@ -71,15 +77,51 @@ function diskCheck(config: StationConfig): Check {
   }
 }
 
-/** The running daemon's own report (status.json), if it is running and the report is fresh. */
-function runningStatus(config: StationConfig): StationStatus | undefined {
+type Running = { kind: 'running'; status: StationStatus } | { kind: 'unreadable' } | { kind: 'stopped' };
+
+/**
+ * Is the daemon running? Its status file is rewritten every telemetry period. A fresh file we
+ * cannot read (doctor run as another user) still means "running": connecting as the station
+ * then would take over the daemon's own broker session, so doctor must not.
+ */
+function daemonState(config: StationConfig): Running {
+  const file = statusFile(config.dataDir);
+  const freshMs = Math.max(3 * config.telemetrySec * 1000, 10_000);
+  let mtime: number;
   try {
-    const s = JSON.parse(readFileSync(statusFile(config.dataDir), 'utf8')) as StationStatus;
-    process.kill(s.pid, 0); // throws if no such process
-    const age = Date.now() - Date.parse(s.at);
-    return age < Math.max(3 * config.telemetrySec * 1000, 10_000) ? s : undefined;
+    mtime = statSync(file).mtimeMs;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EACCES' ? { kind: 'unreadable' } : { kind: 'stopped' };
+  }
+  if (Date.now() - mtime > freshMs) return { kind: 'stopped' };
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as StationStatus;
+    try {
+      process.kill(s.pid, 0);
+    } catch (e) {
+      // EPERM: the process exists but belongs to another user.
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM') return { kind: 'stopped' };
+    }
+    return { kind: 'running', status: s };
   } catch {
-    return undefined;
+    return { kind: 'unreadable' };
+  }
+}
+
+/** An operator has looked at the unreadable file that was moved aside: stop reporting the reset. */
+function clearStoreReset(config: StationConfig): Check {
+  const path = join(config.dataDir, 'station.db');
+  try {
+    const db = new Database(path, { fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      const n = db.prepare("DELETE FROM meta WHERE key = 'store_reset'").run().changes;
+      return { name: 'store reset', ok: true, detail: n ? 'cleared: the reset is no longer reported' : 'nothing to clear' };
+    } finally {
+      db.close();
+    }
+  } catch (e) {
+    return { name: 'store reset', ok: false, detail: `${path}: ${(e as Error).message}` };
   }
 }
 

@@ -14,7 +14,7 @@ export interface StationEvents {
   /** A new schedule version was stored (inbound.ts). */
   'schedule-applied': { version: number };
   /** A verified, authorised cancel (inbound.ts). */
-  'cancel-requested': { broadcastId: string };
+  'cancel-requested': { broadcastId: string; reason: string };
   /** A verified control command (inbound.ts). */
   'control-requested': { command: Extract<Command, { type: 'control' }> };
   /** A clip's bytes are on disk, or it was prepared (media/audio.ts). */

@@ -200,7 +200,7 @@ export class Inbound {
           return undefined;
         }
         outbox.add({ ...base, state: 'received', broadcastId: cmd.body.broadcastId });
-        return () => this.o.events.emit('cancel-requested', { broadcastId: cmd.body.broadcastId });
+        return () => this.o.events.emit('cancel-requested', { broadcastId: cmd.body.broadcastId, reason: cmd.body.reason ?? `cancelled by ${cmd.issuer}` });
       }
       case 'control': {
         record();

@@ -70,8 +70,9 @@ program
   .requiredOption('-c, --config <file>', t('station.opt.config'), process.env.LOA_STATION_CONFIG)
   .option('--json', t('opt.json'))
   .option('--wait <seconds>', t('station.opt.doctorWait'), '20')
-  .action(async (opts: { config: string; json?: boolean; wait: string }) => {
-    process.exitCode = await runDoctor(opts.config, { json: opts.json === true, waitSec: Math.max(0, Math.min(120, Number(opts.wait) || 0)) });
+  .option('--clear-store-reset', t('station.opt.clearStoreReset'))
+  .action(async (opts: { config: string; json?: boolean; wait: string; clearStoreReset?: boolean }) => {
+    process.exitCode = await runDoctor(opts.config, { json: opts.json === true, waitSec: Math.max(0, Math.min(120, Number(opts.wait) || 0)), clearStoreReset: opts.clearStoreReset === true });
   });
 
 try {

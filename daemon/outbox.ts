@@ -26,7 +26,7 @@ const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t
 
 /**
  * Acks are written to the outbox in the caller's transaction, so a state change and its ack
- * are durable together or not at all. Publishing happens later (see session.ts).
+ * are durable together or not at all. Publishing happens later (ack-publisher.ts).
  */
 export class AckOutbox {
   /** Rejected acks beyond this depth are dropped: a flood of garbage must not fill the disk. */

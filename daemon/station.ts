@@ -205,8 +205,8 @@ export class Station {
       this.scheduler.reload();
       this.publishBirth();
     });
-    events.on('cancel-requested', ({ broadcastId }) => {
-      if (!this.playout.cancel(broadcastId, 'cancelled')) log('info', 'cancel: nothing to cancel', { broadcastId });
+    events.on('cancel-requested', ({ broadcastId, reason }) => {
+      if (!this.playout.cancel(broadcastId, reason)) log('info', 'cancel: nothing to cancel', { broadcastId });
     });
     events.on('control-requested', ({ command }) => this.control(command));
     events.on('media-ready', () => this.playout.poke());
@@ -233,9 +233,10 @@ export class Station {
 
   async start(): Promise<void> {
     await this.cache.init();
-    // Chimes and the test preamble are prepared at nice 19 (a cache hit after the first start):
-    // never hold the broker connection or the schedule back for them.
-    void this.audio.prepareChimes().then(() => this.playout.poke());
+    // Chimes lead every emergency: ready before anything connects. The test preamble is only
+    // for test alerts (which wait for it), so it is prepared in the background.
+    await this.audio.prepareChimes();
+    void this.audio.prepareTestPreamble().then(() => this.playout.poke());
     // Media for anything still pending (after a restart) and the applied schedule.
     for (const job of this.store.openJobs()) this.audio.prefetch(job.spec.audio, job.priority === 'emergency');
     const s = this.store.currentSchedule();

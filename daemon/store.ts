@@ -111,7 +111,7 @@ export class StationStore {
   private lastFault: string | undefined;
   /** While a deferred write replays: the time its event happened. */
   private replayTime: number | undefined;
-  /** Deferred writes beyond this are dropped oldest first (with a log line): days of a full disk. */
+  /** Deferred writes beyond this are dropped oldest first (counted in droppedDeferred): days of a full disk. */
   static readonly MAX_DEFERRED = 20_000;
   droppedDeferred = 0;
 
@@ -174,9 +174,8 @@ export class StationStore {
     return this.getMeta('db_id')!;
   }
 
-  /** A reset found earlier (this run or a previous one) and not yet cleared by an operator. */
+  /** A reset found earlier (this run or a previous one) and not yet cleared by an operator (`loa-station doctor --clear-store-reset`). */
   storeReset(): StoreReset | undefined {
-    if (this.reset) return this.reset;
     const raw = this.getMeta('store_reset');
     return raw ? (JSON.parse(raw) as StoreReset) : undefined;
   }

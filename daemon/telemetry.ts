@@ -56,6 +56,9 @@ export interface StationStatus {
   stopped: boolean;
   lastError?: string;
   heldCommands: number;
+  /** Writes waiting for the store to accept them, and how many were dropped (oldest first). */
+  deferredWrites: number;
+  droppedDeferredWrites: number;
 }
 
 export interface TelemetryParts {
@@ -130,6 +133,8 @@ export class StationTelemetry {
       stopped: playout.isStopped,
       ...(this.p.lastError() ? { lastError: this.p.lastError() } : {}),
       heldCommands: safe(() => store.heldCount(), 0),
+      deferredWrites: store.deferredCount,
+      droppedDeferredWrites: store.droppedDeferred,
     };
     const file = statusFile(config.dataDir);
     try {

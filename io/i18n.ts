@@ -12,7 +12,7 @@ const cli = {
 
   // commands
   'cmd.keys': { en: 'signing keys (Ed25519)', vi: 'khóa ký (Ed25519)' },
-  'cmd.keys.init': { en: 'create a signing key pair in the keys directory', vi: 'tạo cặp khóa ký trong thư mục khóa' },
+  'cmd.keys.init': { en: 'create your signing key pair: the private key in your own key directory, the public key in the fleet', vi: 'tạo cặp khóa ký của bạn: khóa bí mật trong thư mục khóa riêng, khóa công khai vào hồ sơ các đài' },
   'cmd.keys.list': { en: 'list signing keys and what they may sign', vi: 'liệt kê khóa ký và quyền ký' },
   'cmd.broker': { en: 'MQTT broker (mosquitto) configuration', vi: 'cấu hình broker MQTT (mosquitto)' },
   'cmd.broker.config': { en: 'write mosquitto.conf, password file and ACL for the fleet', vi: 'ghi mosquitto.conf, tệp mật khẩu và ACL cho các đài' },
@@ -45,7 +45,7 @@ const cli = {
   'opt.json': { en: 'machine-readable JSON output', vi: 'xuất JSON cho máy đọc' },
   'opt.force': { en: 'overwrite an existing key', vi: 'ghi đè khóa đã có' },
   'opt.out': { en: 'output directory', vi: 'thư mục xuất' },
-  'opt.port': { en: 'plain MQTT listener port', vi: 'cổng MQTT thường' },
+  'opt.port': { en: 'port of the central listener (central user only)', vi: 'cổng nghe trung tâm (chỉ người dùng trung tâm)' },
   'opt.bind': { en: 'listener bind address', vi: 'địa chỉ lắng nghe' },
   'opt.tlsPort': { en: 'TLS listener port', vi: 'cổng TLS' },
   'opt.user': { en: 'unix user mosquitto runs as (`user` directive)', vi: 'người dùng hệ thống chạy mosquitto (lệnh `user`)' },
@@ -58,7 +58,7 @@ const cli = {
   'opt.toDate': { en: 'end date or time (a date includes the whole day)', vi: 'ngày hoặc giờ kết thúc (ngày tính cả ngày)' },
   'opt.count': { en: 'how many fire times per station (default 5)', vi: 'số lần phát mỗi đài (mặc định 5)' },
   'opt.text': { en: 'Vietnamese text to speak (espeak-ng)', vi: 'văn bản tiếng Việt để đọc (espeak-ng)' },
-  'cmd.control': { en: 'operational command to stations: volume, stop, rebirth, resync', vi: 'lệnh vận hành tới các đài: volume, stop, rebirth, resync' },
+  'cmd.control': { en: 'operational command to stations: volume, stop, resume, rebirth, resync', vi: 'lệnh vận hành tới các đài: volume, stop, resume, rebirth, resync' },
   'arg.controlAction': { en: 'volume | stop | resume | rebirth | resync', vi: 'volume | stop | resume | rebirth | resync' },
   'opt.controlZone': { en: 'only this zone (volume)', vi: 'chỉ vùng loa này (volume)' },
   'opt.correctionAudio': { en: 'recorded correction to air instead of synthesised speech', vi: 'bản ghi đính chính thay cho giọng đọc tổng hợp' },
@@ -74,7 +74,7 @@ const cli = {
   'opt.interrupt': { en: 'interrupt what is playing instead of waiting', vi: 'ngắt nội dung đang phát thay vì chờ' },
   'opt.title': { en: 'title for logs and reports', vi: 'tiêu đề cho nhật ký và báo cáo' },
   'opt.wait': { en: 'wait up to SECONDS for stations to confirm', vi: 'chờ tối đa SECONDS giây để các đài xác nhận' },
-  'opt.test': { en: 'test alert: spoken test preamble, one signature, sent at once', vi: 'cảnh báo thử nghiệm: có lời báo thử, một chữ ký, gửi ngay' },
+  'opt.test': { en: 'test alert: one signature, sent at once; stations play it as a priority item after their own "this is a test"', vi: 'cảnh báo thử nghiệm: một chữ ký, gửi ngay; các đài phát như bản tin ưu tiên, sau lời báo thử nghiệm của đài' },
   'opt.clientId': { en: 'MQTT client id (default from the fleet file)', vi: 'mã client MQTT (mặc định theo tệp cấu hình)' },
   'opt.verbose': { en: 'log every batch', vi: 'ghi nhật ký từng lô' },
   'opt.watch': { en: 'refresh every 2 seconds', vi: 'làm mới mỗi 2 giây' },
@@ -112,7 +112,7 @@ const cli = {
   'broker.wrote': { en: 'wrote {file}', vi: 'đã ghi {file}' },
   'broker.tlsGenerated': { en: 'TLS listener enabled with a generated CA and server certificate (CA: {ca}); set broker.tls.ca in the fleet file to it', vi: 'đã bật TLS với CA và chứng chỉ máy chủ tự tạo (CA: {ca}); đặt broker.tls.ca trong tệp cấu hình' },
   'broker.tlsCommented': { en: 'openssl not found: the TLS listener is written commented out; create certificates and enable it', vi: 'không có openssl: cổng TLS được ghi ở dạng chú thích; hãy tạo chứng chỉ rồi bật' },
-  'broker.ownership': { en: 'mosquitto must be able to read {dir}/passwd, acl and tls/server.key (chown them to the mosquitto user)', vi: 'mosquitto phải đọc được {dir}/passwd, acl và tls/server.key (chown cho người dùng mosquitto)' },
+  'broker.ownership': { en: 'mosquitto must be able to read {dir}/passwd, passwd-central, acl and tls/server.key (chown them to the mosquitto user)', vi: 'mosquitto phải đọc được {dir}/passwd, passwd-central, acl và tls/server.key (chown cho người dùng mosquitto)' },
   'broker.noCentralPassword': { en: 'central broker password file {file} is missing: run `loa broker config` first', vi: 'thiếu tệp mật khẩu broker trung tâm {file}: chạy `loa broker config` trước' },
   'broker.unreachable': { en: 'cannot connect to the broker ({urls}): {reason}', vi: 'không kết nối được broker ({urls}): {reason}' },
 
@@ -238,7 +238,7 @@ const cli = {
   'alert.sameKeyOtherName': { en: 'key {key} is the same public key as {other}, which already signed: a second person must approve with their own key', vi: 'khóa {key} trùng khóa công khai với {other} đã ký: người thứ hai phải phê duyệt bằng khóa của chính mình' },
   'alert.sameKeyFile': { en: '{file} is the very key file {other} signed with: a second person must approve with their own key', vi: '{file} chính là tệp khóa {other} đã dùng để ký: người thứ hai phải phê duyệt bằng khóa của chính mình' },
   'alert.holdsDrafterKey': { en: "this account also holds the private key of {other}, who drafted it: approve from the second official's own account, where only their key is readable", vi: "tài khoản này cũng giữ khóa bí mật của {other}, người soạn bản nháp: hãy phê duyệt từ tài khoản riêng của cán bộ thứ hai" },
-  'alert.cancelDrafted': { en: 'cancel of live alert {id} and its correction drafted: {file}\\na second official approves both: loa alert approve {file} --key OTHER_KEY', vi: 'đã soạn lệnh hủy cảnh báo thật {id} kèm bản đính chính: {file}\\ncán bộ thứ hai phê duyệt cả hai: loa alert approve {file} --key KHOA_KHAC' },
+  'alert.cancelDrafted': { en: 'cancel of live alert {id} and its correction drafted: {file}\na second official approves both: loa alert approve {file} --key OTHER_KEY', vi: 'đã soạn lệnh hủy cảnh báo thật {id} kèm bản đính chính: {file}\ncán bộ thứ hai phê duyệt cả hai: loa alert approve {file} --key KHOA_KHAC' },
   'arg.publicKey': { en: 'base64 public key (44 characters, from `loa keys init`)', vi: 'khóa công khai base64 (44 ký tự, từ `loa keys init`)' },
   'cmd.media': { en: 'media published to the broker', vi: 'âm thanh đã gửi lên broker' },
   'cmd.media.gc': { en: 'clear retained clips that no schedule, draft or recent broadcast uses', vi: 'xóa các tệp âm thanh lưu trên broker không còn lịch, bản nháp hay bản tin gần đây nào dùng' },
@@ -255,6 +255,8 @@ const cli = {
   'stations.storeReset': { en: 'store reset', vi: 'kho dữ liệu đã làm mới' },
   'stations.conflicts': { en: '{n} ack conflict(s)', vi: '{n} xác nhận mâu thuẫn' },
   'stations.stopped': { en: 'STOPPED (only emergencies air)', vi: 'ĐANG DỪNG (chỉ phát khẩn cấp)' },
+  'keys.importHint': { en: 'the fleet key directory is not writable from this account: give the administrator this line to run: loa keys import {id} {pub}', vi: 'tài khoản này không ghi được thư mục khóa của hồ sơ: đưa quản trị viên dòng sau để chạy: loa keys import {id} {pub}' },
+  'announce.tooFar': { en: '--at: an announcement may be at most {days} days ahead (a command is valid for 7 days); use a schedule for later dates', vi: '--at: thông báo chỉ đặt trước tối đa {days} ngày (lệnh có hiệu lực 7 ngày); hãy dùng lịch phát cho ngày xa hơn' },
 } satisfies Record<string, Entry>;
 
 /** The daemon team adds its section here. */
@@ -279,6 +281,7 @@ const daemon = {
   'station.opt.doctorWait': { en: 'when the daemon is not running, seconds to wait for a live heartbeat from the collector (clock offset)', vi: 'khi trạm chưa chạy: số giây chờ tín hiệu từ máy trung tâm để đo lệch đồng hồ' },
   'doctor.ok': { en: 'ok  ', vi: 'tốt ' },
   'doctor.fail': { en: 'FAIL', vi: 'LỖI' },
+  'station.opt.clearStoreReset': { en: 'stop reporting a store reset (after someone has looked at the file moved aside)', vi: 'thôi báo việc kho dữ liệu đã làm mới (sau khi đã kiểm tra tệp được chuyển sang bên)' },
 } satisfies Record<string, Entry>;
 
 /** What residents hear: always Vietnamese, whatever the operator's locale. */

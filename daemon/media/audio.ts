@@ -66,7 +66,7 @@ export class StationAudio implements AudioResolver {
     }
   }
 
-  /** Prepare configured chimes and the test preamble once at start-up; a bad one is logged, not fatal. */
+  /** Prepare configured chimes once at start-up (the emergency path leads with them); a bad one is logged, not fatal. */
   async prepareChimes(): Promise<void> {
     for (const [priority, path] of Object.entries(this.o.chimes) as [Priority, string][]) {
       if (!path) continue;
@@ -77,6 +77,10 @@ export class StationAudio implements AudioResolver {
         this.o.log('error', 'chime could not be prepared', { priority, path, err: (e as Error).message });
       }
     }
+  }
+
+  /** The test preamble, prepared in the background (only test alerts need it; they wait for it). */
+  async prepareTestPreamble(): Promise<void> {
     try {
       this.preambleSha = (await this.o.cache.prepareFile(this.o.testPreamble)).sha256;
       this.preambleError = undefined;
@@ -149,6 +153,7 @@ export class StationAudio implements AudioResolver {
     const timeout = this.o.mediaTimeoutMs ?? 120_000;
     let bytes: Buffer | undefined;
     const errors: string[] = [];
+    let code = 'fetch_failed';
     try {
       bytes = await this.o.fetchMqtt(sha, audio.urls?.length ? Math.min(timeout, 15_000) : timeout);
     } catch (e) {
@@ -159,9 +164,12 @@ export class StationAudio implements AudioResolver {
         bytes = await this.o.cache.fetchHttp(audio.urls, sha, audio.size, timeout);
       } catch (e) {
         errors.push((e as Error).message);
+        // too_large / sha_mismatch when every URL failed that way: say so, not just fetch_failed.
+        const c = (e as { code?: string }).code;
+        if (c === 'too_large' || c === 'sha_mismatch') code = c;
       }
     }
-    if (!bytes) return this.fail(sha, 'fetch_failed', errors.join('; '));
+    if (!bytes) return this.fail(sha, code, errors.join('; '));
     // Keep the raw bytes so an emergency can go on air before normalisation finishes.
     const raw = this.rawPath(sha);
     try {
