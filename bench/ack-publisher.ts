@@ -17,7 +17,6 @@ const wall = () => performance.timeOrigin + performance.now();
 const topics = new Topics();
 const BENCH_DB = 'b0b0b0b0b0b0b0b0';
 
-
 // Build every payload up front so publishing measures the pipeline, not JSON.stringify.
 const messages: { topic: string; payload: string }[] = [];
 const at = new Date().toISOString();

@@ -2,15 +2,15 @@
 // with the queue limits `loa broker config` writes) into a real `loa collect` process, counted
 // as committed rows in its central SQLite database. Baseline: plain `mosquitto_sub` draining
 // the same stream.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
-import { startMosquitto, type MosquittoBroker } from '../test/harness/mosquitto.js';
-import { LOA_BIN, ROOT, benchStationId, progress, sleep, wallNow } from './lib.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { benchStationId, LOA_BIN, progress, ROOT, sleep, wallNow } from './lib.js';
 
 export interface IngestResult {
   published: number;
@@ -50,7 +50,12 @@ async function startBroker(dir: string): Promise<MosquittoBroker> {
   return startMosquitto({ extraConfig: brokerExtra(data) });
 }
 
-function startPublisher(url: string, stations: number, perStation: number, dups: number): { proc: ChildProcess; ready: Promise<void>; result: Promise<{ t0: number; t1: number; published: number }> } {
+function startPublisher(
+  url: string,
+  stations: number,
+  perStation: number,
+  dups: number,
+): { proc: ChildProcess; ready: Promise<void>; result: Promise<{ t0: number; t1: number; published: number }> } {
   const proc = spawn(process.execPath, [path.join(ROOT, 'dist/bench/ack-publisher.js'), url, String(stations), String(perStation), String(dups)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -101,7 +106,9 @@ async function waitCentralOnline(url: string, timeoutMs: number): Promise<void> 
             clearTimeout(t);
             resolve();
           }
-        } catch { /* not JSON */ }
+        } catch {
+          /* not JSON */
+        }
       });
       c.on('connect', () => c.subscribe('loa/v1/central/state', { qos: 1 }));
     });

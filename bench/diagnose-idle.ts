@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startMosquitto } from '../test/harness/mosquitto.js';
-import { makeKey, writeStationConfig } from '../test/harness/station.js';
+import { startMosquitto } from '../support/mosquitto.js';
+import { makeKey, writeStationConfig } from '../support/station.js';
 import { fixture, rssKb, sleep, spawnStation } from './lib.js';
 
 const seconds = Number(process.argv[2] ?? 30);
@@ -14,7 +14,10 @@ const nodeOptions = process.argv.slice(3).join(' ');
 const broker = await startMosquitto();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'loa-diag-idle-'));
 const cfg = writeStationConfig({
-  id: 'idle-ward', dir, brokerUrl: broker.url, keys: [makeKey('k')],
+  id: 'idle-ward',
+  dir,
+  brokerUrl: broker.url,
+  keys: [makeKey('k')],
   chimes: { emergency: fixture('chime-emergency.wav'), priority: fixture('chime-priority.wav'), normal: fixture('chime-normal.wav') },
   extra: { telemetrySec: 30 },
 });
@@ -34,11 +37,20 @@ console.log(`NODE_OPTIONS="${nodeOptions}" rss MiB per s: ${series.join(' ')}`);
   let cur = '';
   for (const l of smaps) {
     const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(l);
-    if (head) { cur = head[1] || '[anon]'; continue; }
+    if (head) {
+      cur = head[1] || '[anon]';
+      continue;
+    }
     const m = /^Rss:\s+(\d+) kB/.exec(l);
     if (m) by.set(cur, (by.get(cur) ?? 0) + Number(m[1]));
   }
-  console.log([...by].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${(v / 1024).toFixed(1)} MiB ${k}`).join('\n'));
+  console.log(
+    [...by]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([k, v]) => `${(v / 1024).toFixed(1)} MiB ${k}`)
+      .join('\n'),
+  );
   console.log(readFileSync(`/proc/${st.proc.pid}/smaps_rollup`, 'utf8'));
 }
 await st.stop();

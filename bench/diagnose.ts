@@ -3,13 +3,14 @@
 //   node dist/bench/diagnose.js [stations=13] [rounds=6] [chime|nochime|schedule]
 // Env: DIAG_NODE_OPTIONS (e.g. "--import dist/bench/nice-transcodes.js"), DIAG_NODE_ARGS
 // (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), DIAG_PAUSE=<ms> (time to attach strace).
-import { startMosquitto } from '../test/harness/mosquitto.js';
-import { TestController } from '../test/harness/station.js';
-import { makeClips, benchKeys, startFleet } from './stations.js';
-import { sleep, wallNow, loadAvg } from './lib.js';
-import os from 'node:os';
+
 import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { startMosquitto } from '../support/mosquitto.js';
+import { TestController } from '../support/station.js';
+import { loadAvg, sleep, wallNow } from './lib.js';
+import { benchKeys, makeClips, startFleet } from './stations.js';
 
 const n = Number(process.argv[2] ?? 13);
 const rounds = Number(process.argv[3] ?? 6);
@@ -17,7 +18,13 @@ const chime = (process.argv[4] ?? 'chime') === 'chime';
 const broker = await startMosquitto();
 const ctl = await TestController.connect(broker.url);
 const keys = benchKeys();
-const fleet = await startFleet(broker, keys, { chime, tag: 'diag', count: n, nodeArgs: process.env.DIAG_NODE_ARGS ? process.env.DIAG_NODE_ARGS.split(' ') : [], env: process.env.DIAG_NODE_OPTIONS ? { NODE_OPTIONS: process.env.DIAG_NODE_OPTIONS } : {} });
+const fleet = await startFleet(broker, keys, {
+  chime,
+  tag: 'diag',
+  count: n,
+  nodeArgs: process.env.DIAG_NODE_ARGS ? process.env.DIAG_NODE_ARGS.split(' ') : [],
+  env: process.env.DIAG_NODE_OPTIONS ? { NODE_OPTIONS: process.env.DIAG_NODE_OPTIONS } : {},
+});
 console.log('pids', fleet.stations.map((s) => s.proc.pid).join(' '));
 if (process.env.DIAG_PAUSE) await sleep(Number(process.env.DIAG_PAUSE));
 const work = mkdtempSync(path.join(os.tmpdir(), 'loa-diag-'));
@@ -36,11 +43,17 @@ if (process.argv[4] === 'schedule') {
     console.log(a.broadcastId, 'fired', Date.parse(a.at) - Date.parse(a.plannedAt!), 'first', ((st.firstFrames.get(a.broadcastId!) ?? NaN) - Date.parse(a.plannedAt!)).toFixed(1));
   }
   console.log('schedule errors (ms):', r.errors.map((e) => e.toFixed(1)).join(' '), 'missing', r.missing, 'load', loadAvg());
-  await fleet.stop(); await ctl.close(); await broker.stop(); rmSync(work, { recursive: true, force: true }); process.exit(0);
+  await fleet.stop();
+  await ctl.close();
+  await broker.stop();
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
 }
 // bench-side delivery time of all/cmd
 const seen = new Map<string, number>();
-ctl.client.on('message', (t, p) => { if (t.endsWith('/all/cmd')) seen.set(JSON.parse(p.toString()).id, wallNow()); });
+ctl.client.on('message', (t, p) => {
+  if (t.endsWith('/all/cmd')) seen.set(JSON.parse(p.toString()).id, wallNow());
+});
 await ctl.client.subscribeAsync(ctl.topics.allCmd(), { qos: 1 });
 const all: number[] = [];
 for (let r = 0; r < rounds; r++) {
@@ -52,11 +65,13 @@ for (let r = 0; r < rounds; r++) {
   const deadline = Date.now() + 30000;
   while (fleet.stations.some((s) => !ctl.acks.some((a) => a.station === s.id && a.broadcastId === env.id && a.state === 'completed')) && Date.now() < deadline) await sleep(20);
   await sleep(300);
-  const rows = fleet.stations.map((s) => {
-    const rec = ctl.acks.find((a) => a.station === s.id && a.broadcastId === env.id && a.state === 'received');
-    const ff = s.firstFrames.get(env.id)!;
-    return { id: s.id, received: rec ? Date.parse(rec.at) - t0 : NaN, first: ff - t0 };
-  }).sort((a, b) => a.first - b.first);
+  const rows = fleet.stations
+    .map((s) => {
+      const rec = ctl.acks.find((a) => a.station === s.id && a.broadcastId === env.id && a.state === 'received');
+      const ff = s.firstFrames.get(env.id)!;
+      return { id: s.id, received: rec ? Date.parse(rec.at) - t0 : NaN, first: ff - t0 };
+    })
+    .sort((a, b) => a.first - b.first);
   console.log(`t0 ${(t0 / 1000).toFixed(6)}`);
   all.push(...rows.map((x) => x.first));
   console.log(`round ${r} load ${loadAvg()} bench-delivery ${(seen.get(env.id)! - t0).toFixed(1)}`);
@@ -69,4 +84,8 @@ await fleet.stop();
 await ctl.close();
 await broker.stop();
 rmSync(work, { recursive: true, force: true });
-{ const { dist } = await import('./lib.js'); const d = dist(all.slice(n)); console.log(`after round 0: p50 ${d.p50.toFixed(1)} p95 ${d.p95.toFixed(1)} p99 ${d.p99.toFixed(1)} n=${d.n}`); }
+{
+  const { dist } = await import('./lib.js');
+  const d = dist(all.slice(n));
+  console.log(`after round 0: p50 ${d.p50.toFixed(1)} p95 ${d.p95.toFixed(1)} p99 ${d.p99.toFixed(1)} n=${d.n}`);
+}

@@ -4,11 +4,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startMosquitto } from '../test/harness/mosquitto.js';
-import { makeKey, writeStationConfig } from '../test/harness/station.js';
+import { startMosquitto } from '../support/mosquitto.js';
+import { makeKey, writeStationConfig } from '../support/station.js';
 import { CLK_TCK, cpuTicks, fixture, median, rssKb, sleep, spawnStation, wallNow } from './lib.js';
 
-export interface IdleResult { windowMs: number; rssMaxMb: number; rssMedianMb: number; cpuPct: number; samples: number; startupPeakMb: number; settleMs: number }
+export interface IdleResult {
+  windowMs: number;
+  rssMaxMb: number;
+  rssMedianMb: number;
+  cpuPct: number;
+  samples: number;
+  startupPeakMb: number;
+  settleMs: number;
+}
 
 export async function idleFootprint(windowMs: number, settleMs: number): Promise<IdleResult> {
   const broker = await startMosquitto();
@@ -29,7 +37,9 @@ export async function idleFootprint(windowMs: number, settleMs: number): Promise
   const early = setInterval(() => {
     try {
       startupPeak = Math.max(startupPeak, rssKb(pid));
-    } catch { /* not yet / gone */ }
+    } catch {
+      /* not yet / gone */
+    }
   }, 250);
   try {
     await st.waitForLog((l) => l.msg === 'subscribed', 60_000);

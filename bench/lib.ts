@@ -1,6 +1,6 @@
 // Shared helpers for `npm run bench`: statistics, wall clock, real `loa-station` child
 // processes (parsed pino logs), /proc readers, small process utilities.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,7 +38,14 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export interface Dist { n: number; p50: number; p95: number; p99: number; max: number; min: number }
+export interface Dist {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  min: number;
+}
 
 export function dist(values: number[]): Dist {
   return {
@@ -52,12 +59,16 @@ export function dist(values: number[]): Dist {
 }
 
 export const ms = (v: number, digits = 1): string => (Number.isFinite(v) ? `${v.toFixed(digits)} ms` : 'n/a');
-export const fmtDist = (d: Dist, digits = 1) =>
-  `p50 ${d.p50.toFixed(digits)} / p95 ${d.p95.toFixed(digits)} / p99 ${d.p99.toFixed(digits)} ms (n=${d.n})`;
+export const fmtDist = (d: Dist, digits = 1) => `p50 ${d.p50.toFixed(digits)} / p95 ${d.p95.toFixed(digits)} / p99 ${d.p99.toFixed(digits)} ms (n=${d.n})`;
 
 // ---- loa-station processes ------------------------------------------------------------------
 
-export interface LogLine { msg?: string; level?: number; time?: number; [k: string]: unknown }
+export interface LogLine {
+  msg?: string;
+  level?: number;
+  time?: number;
+  [k: string]: unknown;
+}
 
 export interface BenchStation {
   id: string;
@@ -119,8 +130,16 @@ export function spawnStation(id: string, dir: string, configPath: string, env: R
         const t = setTimeout(() => {
           const i = waiters.findIndex((w) => w.resolve === done);
           if (i >= 0) waiters.splice(i, 1);
-          reject(new Error(`station ${id}: timed out after ${timeoutMs} ms waiting for a log line; last lines:\n` +
-            lines.slice(-10).map((x) => JSON.stringify(x)).join('\n') + `\nstderr: ${stderr.slice(-2000)}`));
+          reject(
+            new Error(
+              `station ${id}: timed out after ${timeoutMs} ms waiting for a log line; last lines:\n` +
+                lines
+                  .slice(-10)
+                  .map((x) => JSON.stringify(x))
+                  .join('\n') +
+                `\nstderr: ${stderr.slice(-2000)}`,
+            ),
+          );
         }, timeoutMs);
         const done = (l: LogLine) => {
           clearTimeout(t);
@@ -160,7 +179,10 @@ export function rssKb(pid: number): number {
 }
 
 export function loadAvg(): string {
-  return os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  return os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 }
 
 /** Runs a command to completion, returning stdout (stderr appended on failure). */

@@ -1,7 +1,7 @@
 // The machine a bench run measured: CPU, cores, RAM, tool versions, date, load.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { findMosquitto } from '../test/harness/mosquitto.js';
+import { findMosquitto } from '../support/mosquitto.js';
 import { ffmpegPath } from './ffmpeg-first-byte.js';
 import { loadAvg, run } from './lib.js';
 
@@ -27,7 +27,9 @@ export async function describeMachine(): Promise<Machine> {
   let osName = `${os.type()} ${os.release()}`;
   try {
     osName = /^PRETTY_NAME="?([^"\n]+)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? osName;
-  } catch { /* keep uname */ }
+  } catch {
+    /* keep uname */
+  }
   const ff = await run(ffmpegPath(), ['-version']);
   const mq = await run(findMosquitto(), ['-h']);
   const df = await run('df', ['-T', os.tmpdir()]);

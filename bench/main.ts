@@ -8,25 +8,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startMosquitto } from '../test/harness/mosquitto.js';
-import { TestController } from '../test/harness/station.js';
-import { collectorIngest, mosquittoSubIngest, type IngestResult } from './collector.js';
+import { startMosquitto } from '../support/mosquitto.js';
+import { TestController } from '../support/station.js';
+import { collectorIngest, type IngestResult, mosquittoSubIngest } from './collector.js';
 import { bareFirstByte } from './ffmpeg-first-byte.js';
 import { idleFootprint } from './idle.js';
-import { ROOT, dist, fixture, loadAvg, median, progress, wallNow, type Dist } from './lib.js';
+import { type Dist, dist, fixture, loadAvg, median, progress, ROOT, wallNow } from './lib.js';
 import { describeMachine, type Machine } from './machine.js';
-import {
-  STATION_COUNT,
-  benchKeys,
-  cachedRounds,
-  warmClip,
-  makeClips,
-  naiveRounds,
-  preemptionRounds,
-  scheduledRun,
-  startFleet,
-  uncachedRounds,
-} from './stations.js';
+import { benchKeys, cachedRounds, makeClips, naiveRounds, preemptionRounds, STATION_COUNT, scheduledRun, startFleet, uncachedRounds, warmClip } from './stations.js';
 import { transcodeBench } from './transcode.js';
 
 const DOC = path.join(ROOT, 'docs/performance.md');
@@ -44,12 +33,20 @@ const COLLECT_DUPS = 2000;
 const IDLE_WINDOW_MS = 60_000;
 const IDLE_SETTLE_MS = 15_000;
 
-interface Row { name: string; measured: string; goal: string; pass: boolean | undefined; detail?: string }
+interface Row {
+  name: string;
+  measured: string;
+  goal: string;
+  pass: boolean | undefined;
+  detail?: string;
+}
 
 const rows: Row[] = [];
 const notes: string[] = [];
 const loads: string[] = [];
-const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = process.env.BENCH_ONLY?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const want = (k: string) => !only || only.includes(k);
 
 async function section(name: string, fn: () => Promise<void>): Promise<void> {
@@ -63,7 +60,7 @@ async function section(name: string, fn: () => Promise<void>): Promise<void> {
     progress(`${name}: FAILED ${(e as Error).stack}`);
   }
   progress(`${name}: done in ${((wallNow() - t) / 1000).toFixed(1)} s (load ${loadAvg()})`);
-  loads.push(`${name} ${((wallNow() - t) / 1000).toFixed(0)} s, load ${l0} → ${loadAvg().split(" ")[0]}`);
+  loads.push(`${name} ${((wallNow() - t) / 1000).toFixed(0)} s, load ${l0} → ${loadAvg().split(' ')[0]}`);
 }
 
 const verdict = (p: boolean | undefined) => (p === undefined ? '—' : p ? 'PASS' : 'FAIL');
@@ -325,4 +322,3 @@ main().catch((e) => {
   progress(`bench crashed: ${(e as Error).stack}`);
   process.exit(1);
 });
-

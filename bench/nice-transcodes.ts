@@ -13,7 +13,9 @@ childProcess.spawn = function (this: unknown, ...args: unknown[]) {
   if (argv.some((a) => a.includes('loudnorm')) && child.pid) {
     try {
       os.setPriority(child.pid, 19);
-    } catch { /* exited already */ }
+    } catch {
+      /* exited already */
+    }
   }
   return child;
 } as typeof original;

@@ -2,6 +2,7 @@
 // synchronous=NORMAL instead of FULL (WAL: no fsync per commit), to test how much of the
 // emergency path's latency is commit fsyncs. NODE_OPTIONS="--import .../dist/bench/sqlite-normal.js"
 import { createRequire } from 'node:module';
+
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as { prototype: { pragma: (s: string, o?: unknown) => unknown } };
 const original = Database.prototype.pragma;

@@ -6,16 +6,19 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Ack } from '../protocol/index.js';
-import { startMosquitto, type MosquittoBroker } from '../test/harness/mosquitto.js';
-import { TestController, makeKey, writeStationConfig, type TestKey } from '../test/harness/station.js';
 import { readWavInfo } from '../daemon/outputs/wav.js';
+import type { Ack } from '../protocol/index.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { makeKey, TestController, type TestKey, writeStationConfig } from '../support/station.js';
 import { daemonDecodeArgs, ffmpegPath } from './ffmpeg-first-byte.js';
-import { fixture, progress, run, sleep, spawnStation, wallNow, ROOT, type BenchStation } from './lib.js';
+import { type BenchStation, fixture, progress, ROOT, run, sleep, spawnStation, wallNow } from './lib.js';
 
 export const STATION_COUNT = 13;
 
-export interface Keys { office: TestKey; deputy: TestKey }
+export interface Keys {
+  office: TestKey;
+  deputy: TestKey;
+}
 
 export function benchKeys(): Keys {
   return {
@@ -30,7 +33,11 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-export async function startFleet(broker: MosquittoBroker, keys: Keys, opts: { chime: boolean; tag: string; count?: number; env?: Record<string, string>; nodeArgs?: string[] }): Promise<Fleet> {
+export async function startFleet(
+  broker: MosquittoBroker,
+  keys: Keys,
+  opts: { chime: boolean; tag: string; count?: number; env?: Record<string, string>; nodeArgs?: string[] },
+): Promise<Fleet> {
   const n = opts.count ?? STATION_COUNT;
   const stations: BenchStation[] = [];
   const dirs: string[] = [];
@@ -83,7 +90,13 @@ async function waitFirstFrames(fleet: Fleet, key: string, timeoutMs = 10_000): P
   for (;;) {
     const at = fleet.stations.map((s) => s.firstFrames.get(key));
     if (at.every((x) => x !== undefined)) return at as number[];
-    if (Date.now() > deadline) throw new Error(`${key}: no "first frame on air" from ${fleet.stations.filter((s) => !s.firstFrames.has(key)).map((s) => s.id).join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${key}: no "first frame on air" from ${fleet.stations
+          .filter((s) => !s.firstFrames.has(key))
+          .map((s) => s.id)
+          .join(', ')}`,
+      );
     await sleep(20);
   }
 }
@@ -94,7 +107,22 @@ export async function makeClips(dir: string, count: number, prefix: string, base
   const files: string[] = [];
   for (let i = 0; i < count; i++) {
     const f = path.join(dir, `${prefix}-${i}.wav`);
-    const r = await run(bin, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${baseHz + 7 * i}:sample_rate=44100:duration=${seconds}`, '-ac', '1', '-c:a', 'pcm_s16le', '-y', f]);
+    const r = await run(bin, [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=${baseHz + 7 * i}:sample_rate=44100:duration=${seconds}`,
+      '-ac',
+      '1',
+      '-c:a',
+      'pcm_s16le',
+      '-y',
+      f,
+    ]);
     if (r.code !== 0) throw new Error(`ffmpeg could not make ${f}: ${r.stderr}`);
     files.push(f);
   }
@@ -116,10 +144,21 @@ async function publishAlert(ctl: TestController, env: object, station?: string):
   return t0;
 }
 
-export interface EmergencyResult { samples: number[]; rounds: number }
+export interface EmergencyResult {
+  samples: number[];
+  rounds: number;
+}
 
 /** (a) cached: chime-emergency.wav configured; first frame is the cached chime. */
-export async function cachedRounds(fleet: Fleet, ctl: TestController, keys: Keys, clip: { sha256: string; size: number }, rounds: number, warmup: number, only?: BenchStation): Promise<EmergencyResult> {
+export async function cachedRounds(
+  fleet: Fleet,
+  ctl: TestController,
+  keys: Keys,
+  clip: { sha256: string; size: number },
+  rounds: number,
+  warmup: number,
+  only?: BenchStation,
+): Promise<EmergencyResult> {
   const samples: number[] = [];
   const ids = only ? [only.id] : fleet.ids;
   for (let r = 0; r < warmup + rounds; r++) {
@@ -154,7 +193,14 @@ export async function uncachedRounds(fleet: Fleet, ctl: TestController, keys: Ke
  * Preemption: a normal announce (music-10s) is on air at every station; an alert arrives at T0.
  * The preempted WAV ends at its first frame + its duration (file output paces 20 ms chunks).
  */
-export async function preemptionRounds(fleet: Fleet, ctl: TestController, keys: Keys, alertClip: { sha256: string; size: number }, rounds: number, warmup: number): Promise<{ samples: number[] }> {
+export async function preemptionRounds(
+  fleet: Fleet,
+  ctl: TestController,
+  keys: Keys,
+  alertClip: { sha256: string; size: number },
+  rounds: number,
+  warmup: number,
+): Promise<{ samples: number[] }> {
   const music = await ctl.publishMedia(fixture('music-10s.mp3'));
   const samples: number[] = [];
   const pending: { announceId: string; t0: number }[] = [];
@@ -187,7 +233,13 @@ export async function preemptionRounds(fleet: Fleet, ctl: TestController, keys: 
  * Scheduled start: every station gets a signed schedule of `perStation` `at` items spaced 1 s
  * apart; stations are offset by 1000/N ms so they do not all fire in the same instant.
  */
-export async function scheduledRun(fleet: Fleet, ctl: TestController, keys: Keys, clip: { sha256: string; size: number }, perStation: number): Promise<{ errors: number[]; missing: number }> {
+export async function scheduledRun(
+  fleet: Fleet,
+  ctl: TestController,
+  keys: Keys,
+  clip: { sha256: string; size: number },
+  perStation: number,
+): Promise<{ errors: number[]; missing: number }> {
   const base = Math.ceil((Date.now() + 6000) / 1000) * 1000;
   const plan: { station: BenchStation; key: string; planned: number }[] = [];
   const stagger = Math.floor(1000 / fleet.stations.length);

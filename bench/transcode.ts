@@ -32,9 +32,23 @@ async function bareTwoPass(bin: string, input: string, output: string): Promise<
   const m = JSON.parse(json) as Record<string, string>;
   const lra = Number(m.input_lra) === 0 ? 0.01 : m.input_lra;
   await ffmpeg(bin, [
-    ...common, '-i', input, '-map', '0:a:0',
-    '-af', `${CHAIN},loudnorm=I=${I}:TP=${TP}:LRA=${LRA}:measured_I=${m.input_i}:measured_TP=${m.input_tp}:measured_LRA=${lra}:measured_thresh=${m.input_thresh}:offset=${m.target_offset}:linear=true:print_format=json,aresample=48000`,
-    '-ar', '48000', '-ac', '1', '-c:a', 'pcm_s16le', '-f', 'wav', '-y', output,
+    ...common,
+    '-i',
+    input,
+    '-map',
+    '0:a:0',
+    '-af',
+    `${CHAIN},loudnorm=I=${I}:TP=${TP}:LRA=${LRA}:measured_I=${m.input_i}:measured_TP=${m.input_tp}:measured_LRA=${lra}:measured_thresh=${m.input_thresh}:offset=${m.target_offset}:linear=true:print_format=json,aresample=48000`,
+    '-ar',
+    '48000',
+    '-ac',
+    '1',
+    '-c:a',
+    'pcm_s16le',
+    '-f',
+    'wav',
+    '-y',
+    output,
   ]);
 }
 

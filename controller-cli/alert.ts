@@ -1,16 +1,8 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import {
-  AlertBody,
-  EnvelopeShape,
-  checkSignature,
-  cosignEnvelope,
-  publicKeyFingerprint,
-  publicKeyFromRaw,
-  type SignedEnvelope,
-} from '../protocol/index.js';
 import { spoken, t } from '../io/i18n.js';
+import { AlertBody, checkSignature, cosignEnvelope, EnvelopeShape, publicKeyFingerprint, publicKeyFromRaw, type SignedEnvelope } from '../protocol/index.js';
 import { audioFromArgs } from './audio-source.js';
 import { sendBroadcast } from './broadcast-send.js';
 import { CentralDb } from './central-db.js';
@@ -112,8 +104,17 @@ function writeDraft(fleet: Fleet, db: CentralDb, envelopes: SignedEnvelope[], me
     if (envelope.type !== 'alert') continue;
     const body = AlertBody.parse(envelope.body);
     db.saveBroadcast({
-      id: envelope.id, type: 'alert', status: 'draft', created_at: now, sent_at: null, planned_at: null, title: body.title,
-      priority: levelOf(body.test), test: body.test ? 1 : 0, stations: JSON.stringify(planTopics(fleet, envelope.target).stations), envelope: JSON.stringify(envelope),
+      id: envelope.id,
+      type: 'alert',
+      status: 'draft',
+      created_at: now,
+      sent_at: null,
+      planned_at: null,
+      title: body.title,
+      priority: levelOf(body.test),
+      test: body.test ? 1 : 0,
+      stations: JSON.stringify(planTopics(fleet, envelope.target).stations),
+      envelope: JSON.stringify(envelope),
     });
   }
   return file;
@@ -166,7 +167,14 @@ export async function approveAlert(fleet: Fleet, draftPath: string, o: { key?: s
   for (const envelope of draft.envelopes) {
     const body = envelope.type === 'alert' ? AlertBody.parse(envelope.body) : undefined;
     process.stderr.write(
-      t('alert.approving', { type: envelope.type, id: envelope.id, title: body?.title ?? JSON.stringify(envelope.body), test: String(body?.test ?? false), target: JSON.stringify(envelope.target), expires: envelope.expiresAt }) + '\n',
+      t('alert.approving', {
+        type: envelope.type,
+        id: envelope.id,
+        title: body?.title ?? JSON.stringify(envelope.body),
+        test: String(body?.test ?? false),
+        target: JSON.stringify(envelope.target),
+        expires: envelope.expiresAt,
+      }) + '\n',
     );
   }
   const signed = draft.envelopes.map((e) => cosignEnvelope(e, key.id, key.pem));
@@ -228,11 +236,7 @@ async function sendCancel(fleet: Fleet, db: CentralDb, cancel: SignedEnvelope, w
  * and its correction are drafted together and go out when a second official approves them.
  * A test alert is cancelled at once by one key.
  */
-export async function cancelAlert(
-  fleet: Fleet,
-  id: string,
-  o: { key?: string; reason?: string; wait?: string; json?: boolean; correctionAudio?: string },
-): Promise<number> {
+export async function cancelAlert(fleet: Fleet, id: string, o: { key?: string; reason?: string; wait?: string; json?: boolean; correctionAudio?: string }): Promise<number> {
   const waitSec = intOption(o.wait, '--wait', 0, 86_400);
   const db = new CentralDb(fleet.database);
   try {

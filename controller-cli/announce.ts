@@ -1,12 +1,12 @@
-import { AnnounceBody, DEFAULT_TTL_MS, MAX_LIFETIME_MS } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
+import { AnnounceBody, DEFAULT_TTL_MS, MAX_LIFETIME_MS } from '../protocol/index.js';
 import { audioFromArgs } from './audio-source.js';
 import { sendBroadcast } from './broadcast-send.js';
 import { CentralDb } from './central-db.js';
 import { issueCommand } from './command-issue.js';
 import { UsageError } from './errors.js';
-import { intOption, zonesOption } from './options.js';
 import type { Fleet } from './fleet.js';
+import { intOption, zonesOption } from './options.js';
 import { resolveTargets } from './targets.js';
 import { parseWhen } from './time.js';
 

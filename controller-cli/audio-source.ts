@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { t } from '../io/i18n.js';
 import { UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
-import { storeMedia, type MediaFile } from './media.js';
+import { type MediaFile, storeMedia } from './media.js';
 import { DEFAULT_VOICE, synthesise } from './speech.js';
 
 export const mediaStoreDir = (fleet: Fleet) => join(fleet.centralDir, 'media');

@@ -1,9 +1,9 @@
 import type { MqttClient } from 'mqtt';
-import type { SignedEnvelope } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
+import type { SignedEnvelope } from '../protocol/index.js';
 import { mediaStoreDir } from './audio-source.js';
-import type { CentralDb } from './central-db.js';
 import { connectCentral, endClient } from './central-connection.js';
+import type { CentralDb } from './central-db.js';
 import { sendCommand } from './command-issue.js';
 import { DeliveryWatch, followDelivery } from './delivery-watch.js';
 import type { Fleet } from './fleet.js';

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { t } from '../io/i18n.js';
 import { parseBrokerUrl } from '../io/mqtt.js';
 import { MAX_MEDIA_BYTES } from '../protocol/index.js';
-import { t } from '../io/i18n.js';
 import { mosquittoAcl } from './broker-acl.js';
 import { makeBrokerTls } from './broker-tls.js';
 import type { Fleet } from './fleet.js';
@@ -84,7 +84,13 @@ export async function writeBrokerConfig(fleet: Fleet, opts: BrokerConfigOptions)
     '',
   ];
   if (stationPort !== undefined) {
-    lines.push('# loa-listener: stations (plain MQTT: a closed LAN or one machine; client id = user name)', `listener ${stationPort} ${stationBind}`, 'protocol mqtt', ...stationAuth, '');
+    lines.push(
+      '# loa-listener: stations (plain MQTT: a closed LAN or one machine; client id = user name)',
+      `listener ${stationPort} ${stationBind}`,
+      'protocol mqtt',
+      ...stationAuth,
+      '',
+    );
   }
   let tls: BrokerConfigResult['tls'] = 'disabled';
   if (certs) {
@@ -120,7 +126,12 @@ export async function writeBrokerConfig(fleet: Fleet, opts: BrokerConfigOptions)
 }
 
 export function brokerConfigSummary(r: BrokerConfigResult): string {
-  const out = [t('broker.wrote', { file: r.conf }), t('broker.wrote', { file: r.passwordFile }), t('broker.wrote', { file: r.centralPasswordFile }), t('broker.wrote', { file: r.aclFile })];
+  const out = [
+    t('broker.wrote', { file: r.conf }),
+    t('broker.wrote', { file: r.passwordFile }),
+    t('broker.wrote', { file: r.centralPasswordFile }),
+    t('broker.wrote', { file: r.aclFile }),
+  ];
   if (r.tls === 'generated') out.push(t('broker.tlsGenerated', { ca: r.caCert ?? '' }));
   else if (r.tls === 'commented') out.push(t('broker.tlsCommented'));
   out.push(t('broker.ownership', { dir: r.dir }));

@@ -1,7 +1,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isIP } from 'node:net';
 import { runTool, ToolMissingError } from './run-tool.js';
 
 export interface BrokerTls {
@@ -24,20 +24,45 @@ export async function makeBrokerTls(secretsDir: string, outDir: string, hostname
       writeFileSync(
         join(work, 'ca.cnf'),
         [
-          '[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', 'CN = Loa fleet CA',
-          '[v3_ca]', 'basicConstraints = critical,CA:TRUE', 'keyUsage = critical,keyCertSign,cRLSign', 'subjectKeyIdentifier = hash',
+          '[req]',
+          'distinguished_name = dn',
+          'prompt = no',
+          '[dn]',
+          'CN = Loa fleet CA',
+          '[v3_ca]',
+          'basicConstraints = critical,CA:TRUE',
+          'keyUsage = critical,keyCertSign,cRLSign',
+          'subjectKeyIdentifier = hash',
         ].join('\n'),
       );
       mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
       await runTool('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-keyout', caKey, '-out', caCert, '-days', '3650', '-config', join(work, 'ca.cnf'), '-extensions', 'v3_ca',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        caKey,
+        '-out',
+        caCert,
+        '-days',
+        '3650',
+        '-config',
+        join(work, 'ca.cnf'),
+        '-extensions',
+        'v3_ca',
       ]);
       chmodSync(caKey, 0o600);
     }
     const names = [...new Set(['localhost', '127.0.0.1', ...hostnames])];
     const san = names.map((n) => (isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
-    writeFileSync(join(work, 'server.cnf'), ['[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', `CN = ${names.find((n) => !isIP(n) && n !== 'localhost') ?? 'localhost'}`].join('\n'));
+    writeFileSync(
+      join(work, 'server.cnf'),
+      ['[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', `CN = ${names.find((n) => !isIP(n) && n !== 'localhost') ?? 'localhost'}`].join('\n'),
+    );
     writeFileSync(
       join(work, 'ext.cnf'),
       [`subjectAltName = ${san}`, 'basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,keyAgreement', 'extendedKeyUsage = serverAuth'].join('\n'),
@@ -46,13 +71,39 @@ export async function makeBrokerTls(secretsDir: string, outDir: string, hostname
     const serverCert = join(outDir, 'tls', 'server.crt');
     mkdirSync(join(outDir, 'tls'), { recursive: true });
     await runTool('openssl', [
-      'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', serverKey, '-out', join(work, 'server.csr'), '-config', join(work, 'server.cnf'),
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      serverKey,
+      '-out',
+      join(work, 'server.csr'),
+      '-config',
+      join(work, 'server.cnf'),
     ]);
     chmodSync(serverKey, 0o600);
     await runTool('openssl', [
-      'x509', '-req', '-in', join(work, 'server.csr'), '-CA', caCert, '-CAkey', caKey, '-CAcreateserial',
-      '-CAserial', join(work, 'ca.srl'), '-out', serverCert, '-days', '825', '-extfile', join(work, 'ext.cnf'),
+      'x509',
+      '-req',
+      '-in',
+      join(work, 'server.csr'),
+      '-CA',
+      caCert,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-CAserial',
+      join(work, 'ca.srl'),
+      '-out',
+      serverCert,
+      '-days',
+      '825',
+      '-extfile',
+      join(work, 'ext.cnf'),
     ]);
     const outCa = join(outDir, 'tls', 'ca.crt');
     copyFileSync(caCert, outCa);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { MqttClient, IClientOptions } from 'mqtt';
-import { connectBroker, waitConnected } from '../io/mqtt.js';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { t } from '../io/i18n.js';
+import { connectBroker, waitConnected } from '../io/mqtt.js';
 import { CliError } from './errors.js';
 import type { Fleet } from './fleet.js';
 import { centralPassword } from './station-passwords.js';

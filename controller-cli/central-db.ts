@@ -1,8 +1,8 @@
 import { chmodSync, existsSync } from 'node:fs';
-import { ensureGroupDir } from './secret-files.js';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { MAX_SEQ_AHEAD_MS, type Ack, type SignedEnvelope, type StationState, type Telemetry } from '../protocol/index.js';
+import { type Ack, MAX_SEQ_AHEAD_MS, type SignedEnvelope, type StationState, type Telemetry } from '../protocol/index.js';
+import { ensureGroupDir } from './secret-files.js';
 
 type DB = Database.Database;
 
@@ -216,7 +216,14 @@ export class CentralDb {
   }
 
   conflicts(): { station: string; db: string; seq: number; received_at: number; json: string; stored_json: string }[] {
-    return this.db.prepare('SELECT * FROM ack_conflicts ORDER BY received_at').all() as { station: string; db: string; seq: number; received_at: number; json: string; stored_json: string }[];
+    return this.db.prepare('SELECT * FROM ack_conflicts ORDER BY received_at').all() as {
+      station: string;
+      db: string;
+      seq: number;
+      received_at: number;
+      json: string;
+      stored_json: string;
+    }[];
   }
 
   conflictCounts(): Map<string, number> {
@@ -234,7 +241,11 @@ export class CentralDb {
   }
 
   publishedMedia(): { sha256: string; bytes: number; published_at: number }[] {
-    return this.db.prepare('SELECT sha256, bytes, published_at FROM media WHERE cleared_at IS NULL ORDER BY published_at').all() as { sha256: string; bytes: number; published_at: number }[];
+    return this.db.prepare('SELECT sha256, bytes, published_at FROM media WHERE cleared_at IS NULL ORDER BY published_at').all() as {
+      sha256: string;
+      bytes: number;
+      published_at: number;
+    }[];
   }
 
   markMediaCleared(sha256: string, now: number): void {
@@ -255,7 +266,9 @@ export class CentralDb {
       stateLog: this.db.prepare('DELETE FROM state_log WHERE at < ?').run(before).changes,
       broadcasts: this.db.prepare("DELETE FROM broadcasts WHERE status <> 'draft' AND COALESCE(planned_at, sent_at, created_at) < ?").run(before).changes,
       pushedSchedules: this.db
-        .prepare('DELETE FROM pushed_schedules WHERE pushed_at < ? AND version NOT IN (SELECT version FROM pushed_schedules p WHERE p.station = pushed_schedules.station ORDER BY version DESC LIMIT 10)')
+        .prepare(
+          'DELETE FROM pushed_schedules WHERE pushed_at < ? AND version NOT IN (SELECT version FROM pushed_schedules p WHERE p.station = pushed_schedules.station ORDER BY version DESC LIMIT 10)',
+        )
         .run(before).changes,
     }));
   }
@@ -295,14 +308,17 @@ export class CentralDb {
   }
 
   lastPushed(station: string): { version: number; items_json: string; pushed_at: number; envelope: string } | undefined {
-    return this.db
-      .prepare('SELECT version, items_json, pushed_at, envelope FROM pushed_schedules WHERE station = ? ORDER BY version DESC LIMIT 1')
-      .get(station) as { version: number; items_json: string; pushed_at: number; envelope: string } | undefined;
+    return this.db.prepare('SELECT version, items_json, pushed_at, envelope FROM pushed_schedules WHERE station = ? ORDER BY version DESC LIMIT 1').get(station) as
+      | { version: number; items_json: string; pushed_at: number; envelope: string }
+      | undefined;
   }
 
   allPushed(): { station: string; version: number; pushed_at: number; envelope: string }[] {
     return this.db.prepare('SELECT station, version, pushed_at, envelope FROM pushed_schedules ORDER BY station, version').all() as {
-      station: string; version: number; pushed_at: number; envelope: string;
+      station: string;
+      version: number;
+      pushed_at: number;
+      envelope: string;
     }[];
   }
 
@@ -346,9 +362,7 @@ export class CentralDb {
   }
 
   acksBetweenPlanned(fromIso: string, toIso: string): AckRow[] {
-    return this.db
-      .prepare("SELECT * FROM acks WHERE command_type = 'schedule' AND planned_at BETWEEN ? AND ? ORDER BY station, seq")
-      .all(fromIso, toIso) as AckRow[];
+    return this.db.prepare("SELECT * FROM acks WHERE command_type = 'schedule' AND planned_at BETWEEN ? AND ? ORDER BY station, seq").all(fromIso, toIso) as AckRow[];
   }
 
   onlineAt(station: string, atMs: number): boolean | undefined {
@@ -358,9 +372,14 @@ export class CentralDb {
     return row ? row.online === 1 : undefined;
   }
 
-  stationRows(): { state: Map<string, { online: number; epoch: number; received_at: number; json: string }>; telemetry: Map<string, { received_at: number; json: string }>; lastAck: Map<string, number> } {
+  stationRows(): {
+    state: Map<string, { online: number; epoch: number; received_at: number; json: string }>;
+    telemetry: Map<string, { received_at: number; json: string }>;
+    lastAck: Map<string, number>;
+  } {
     const state = new Map<string, { online: number; epoch: number; received_at: number; json: string }>();
-    for (const r of this.db.prepare('SELECT * FROM station_state').all() as { station: string; online: number; epoch: number; received_at: number; json: string }[]) state.set(r.station, r);
+    for (const r of this.db.prepare('SELECT * FROM station_state').all() as { station: string; online: number; epoch: number; received_at: number; json: string }[])
+      state.set(r.station, r);
     const telemetry = new Map<string, { received_at: number; json: string }>();
     for (const r of this.db.prepare('SELECT * FROM telemetry').all() as { station: string; received_at: number; json: string }[]) telemetry.set(r.station, r);
     const lastAck = new Map<string, number>();

@@ -1,9 +1,9 @@
 import type { MqttClient } from 'mqtt';
-import { publishAsync } from '../io/mqtt.js';
-import { Ack, type CentralState, PROTOCOL_VERSION, StationState, Telemetry, type Receipt } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
-import { CentralDb } from './central-db.js';
+import { publishAsync } from '../io/mqtt.js';
+import { Ack, type CentralState, PROTOCOL_VERSION, type Receipt, StationState, Telemetry } from '../protocol/index.js';
 import { connectCentral } from './central-connection.js';
+import { CentralDb } from './central-db.js';
 import type { Fleet } from './fleet.js';
 import { mediaGc } from './media-gc.js';
 
@@ -17,10 +17,7 @@ export interface CollectorOptions {
   maintenanceMs?: number;
 }
 
-type Inbound =
-  | { kind: 'ack'; value: Ack; at: number }
-  | { kind: 'state'; value: StationState; at: number }
-  | { kind: 'telemetry'; value: Telemetry; at: number };
+type Inbound = { kind: 'ack'; value: Ack; at: number } | { kind: 'state'; value: StationState; at: number } | { kind: 'telemetry'; value: Telemetry; at: number };
 
 const MAX_SEQS_PER_RECEIPT = 10_000;
 export const HEARTBEAT_MS = 15_000;
@@ -44,7 +41,11 @@ export class Collector {
   private stopped = false;
   readonly stats = { acks: 0, duplicates: 0, conflicts: 0, states: 0, telemetry: 0, invalid: 0, receipts: 0 };
 
-  constructor(private readonly fleet: Fleet, private readonly db: CentralDb, private readonly opts: CollectorOptions = {}) {}
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly db: CentralDb,
+    private readonly opts: CollectorOptions = {},
+  ) {}
 
   async start(): Promise<void> {
     const T = this.fleet.topics;

@@ -1,15 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { publishAsync } from '../io/mqtt.js';
-import {
-  BODY_SCHEMAS,
-  DEFAULT_TTL_MS,
-  makeEnvelope,
-  newCommandId,
-  signEnvelope,
-  type SignedEnvelope,
-  type SignedType,
-  type Target,
-} from '../protocol/index.js';
+import { BODY_SCHEMAS, DEFAULT_TTL_MS, makeEnvelope, newCommandId, type SignedEnvelope, type SignedType, signEnvelope, type Target } from '../protocol/index.js';
 import type { CentralDb } from './central-db.js';
 import type { Fleet } from './fleet.js';
 import { signingKey } from './keys.js';

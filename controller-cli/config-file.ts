@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { t } from '../io/i18n.js';
-import { bracketPath, describeIssue, parseYamlConfig, type KeyPath } from '../io/yaml-config.js';
+import { bracketPath, describeIssue, type KeyPath, parseYamlConfig } from '../io/yaml-config.js';
 import { CliError } from './errors.js';
 
 export type { KeyPath };
@@ -30,9 +30,7 @@ export class ConfigFile {
   /** An error naming the file, the key path (and its line) and what was expected. */
   error(path: KeyPath, expected: string): CliError {
     const line = this.locate(path);
-    return new CliError(
-      t('config.invalid', { file: this.path, key: formatKeyPath(path), line: line === undefined ? '?' : line, expected }),
-    );
+    return new CliError(t('config.invalid', { file: this.path, key: formatKeyPath(path), line: line === undefined ? '?' : line, expected }));
   }
 
   /** Validate with the same wording as the station's config errors (io/yaml-config.ts). */

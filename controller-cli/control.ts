@@ -1,7 +1,7 @@
-import { ControlBody } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
-import { CentralDb } from './central-db.js';
+import { ControlBody } from '../protocol/index.js';
 import { connectCentral, endClient } from './central-connection.js';
+import { CentralDb } from './central-db.js';
 import { issueCommand, sendCommand } from './command-issue.js';
 import { UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';

@@ -1,12 +1,11 @@
-import { EnvelopeShape, ScheduleBody, occurrencesBetween, type Priority } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
-import { CentralDb, type AckRow } from './central-db.js';
+import { EnvelopeShape, occurrencesBetween, type Priority, ScheduleBody } from '../protocol/index.js';
+import { type AckRow, CentralDb } from './central-db.js';
 import type { Fleet } from './fleet.js';
 import { csvLine, printJson, printTable } from './output.js';
 import { formatLocal, parseWhen } from './time.js';
 
-export type DeliveryStatus =
-  | 'confirmed' | 'confirmed-late' | 'started' | 'failed' | 'preempted' | 'missed' | 'cancelled' | 'not-confirmed' | 'unreachable' | 'pending';
+export type DeliveryStatus = 'confirmed' | 'confirmed-late' | 'started' | 'failed' | 'preempted' | 'missed' | 'cancelled' | 'not-confirmed' | 'unreachable' | 'pending';
 
 export interface DeliveryRow {
   broadcastId: string;
@@ -23,7 +22,14 @@ export interface DeliveryRow {
 }
 
 /** One station's fate for one broadcast, from its acks (and its online history when it sent none). */
-export function classify(db: CentralDb, station: string, plannedAt: number, acks: AckRow[], graceMs: number, now: number): Pick<DeliveryRow, 'status' | 'startedAt' | 'endedAt' | 'reason'> {
+export function classify(
+  db: CentralDb,
+  station: string,
+  plannedAt: number,
+  acks: AckRow[],
+  graceMs: number,
+  now: number,
+): Pick<DeliveryRow, 'status' | 'startedAt' | 'endedAt' | 'reason'> {
   const has = (s: string) => acks.find((a) => a.state === s);
   const started = has('started') ?? has('completed');
   const startedAt = started?.started_at ?? started?.at ?? null;
@@ -56,8 +62,14 @@ export function deliveryRows(db: CentralDb, fromMs: number, toMs: number, graceM
     for (const station of JSON.parse(b.stations) as string[]) {
       const mine = acks.filter((a) => a.station === station);
       rows.push({
-        broadcastId: b.id, kind: b.type, title: b.title ?? '', priority: b.priority, test: b.test === 1, station,
-        plannedAt: new Date(planned).toISOString(), ...classify(db, station, planned, mine, graceMs, now),
+        broadcastId: b.id,
+        kind: b.type,
+        title: b.title ?? '',
+        priority: b.priority,
+        test: b.test === 1,
+        station,
+        plannedAt: new Date(planned).toISOString(),
+        ...classify(db, station, planned, mine, graceMs, now),
       });
     }
   }
@@ -76,8 +88,14 @@ export function deliveryRows(db: CentralDb, fromMs: number, toMs: number, graceM
       for (const occ of occurrencesBetween(body, start, end)) {
         const mine = acks.filter((a) => a.station === station && a.broadcast_id === occ.broadcastId);
         rows.push({
-          broadcastId: occ.broadcastId, kind: 'schedule', title: occ.item.title, priority: occ.item.priority, test: false, station,
-          plannedAt: new Date(occ.plannedAt).toISOString(), ...classify(db, station, occ.plannedAt, mine, graceMs, now),
+          broadcastId: occ.broadcastId,
+          kind: 'schedule',
+          title: occ.item.title,
+          priority: occ.item.priority,
+          test: false,
+          station,
+          plannedAt: new Date(occ.plannedAt).toISOString(),
+          ...classify(db, station, occ.plannedAt, mine, graceMs, now),
         });
       }
     });
@@ -104,8 +122,13 @@ export function report(fleet: Fleet, o: { from: string; to: string; csv?: boolea
       printTable(
         [t('col.broadcast'), t('col.title'), t('col.station'), t('col.planned'), t('col.started'), t('col.status'), t('col.reason')],
         rows.map((r) => [
-          r.broadcastId, (r.test ? `[${t('report.test')}] ` : '') + r.title, r.station, formatLocal(Date.parse(r.plannedAt), fleet.timezone),
-          r.startedAt ? formatLocal(Date.parse(r.startedAt), fleet.timezone) : null, statusLabel(r.status), r.reason,
+          r.broadcastId,
+          (r.test ? `[${t('report.test')}] ` : '') + r.title,
+          r.station,
+          formatLocal(Date.parse(r.plannedAt), fleet.timezone),
+          r.startedAt ? formatLocal(Date.parse(r.startedAt), fleet.timezone) : null,
+          statusLabel(r.status),
+          r.reason,
         ]),
       );
     }
@@ -119,24 +142,56 @@ export function listBroadcasts(fleet: Fleet, o: { json?: boolean; limit?: string
   const db = new CentralDb(fleet.database);
   try {
     const now = Date.now();
-    const list = db.broadcasts().filter((b) => b.type !== 'cancel').slice(-(Number(o.limit ?? 50) || 50));
+    const list = db
+      .broadcasts()
+      .filter((b) => b.type !== 'cancel')
+      .slice(-(Number(o.limit ?? 50) || 50));
     const out = list.map((b) => {
       const planned = b.planned_at ?? b.sent_at ?? b.created_at;
       const acks = db.acksFor(b.id);
       const counts: Record<string, number> = {};
       for (const station of JSON.parse(b.stations) as string[]) {
-        const s = b.status === 'draft' ? 'pending' : classify(db, station, planned, acks.filter((a) => a.station === station), 60_000, now).status;
+        const s =
+          b.status === 'draft'
+            ? 'pending'
+            : classify(
+                db,
+                station,
+                planned,
+                acks.filter((a) => a.station === station),
+                60_000,
+                now,
+              ).status;
         counts[s] = (counts[s] ?? 0) + 1;
       }
       const sigs = (JSON.parse(b.envelope) as { sigs: { key: string }[] }).sigs.map((s) => s.key);
-      return { id: b.id, type: b.type, status: b.status, title: b.title ?? '', priority: b.priority, test: b.test === 1, plannedAt: new Date(planned).toISOString(), stations: (JSON.parse(b.stations) as string[]).length, signatures: sigs, delivery: counts };
+      return {
+        id: b.id,
+        type: b.type,
+        status: b.status,
+        title: b.title ?? '',
+        priority: b.priority,
+        test: b.test === 1,
+        plannedAt: new Date(planned).toISOString(),
+        stations: (JSON.parse(b.stations) as string[]).length,
+        signatures: sigs,
+        delivery: counts,
+      };
     });
     if (o.json) printJson(out);
     else {
       printTable(
         [t('col.broadcast'), t('col.type'), t('col.status'), t('col.title'), t('col.planned'), t('col.delivery')],
-        out.map((b) => [b.id, b.type + (b.test ? ` (${t('report.test')})` : ''), b.status, b.title, formatLocal(Date.parse(b.plannedAt), fleet.timezone),
-          Object.entries(b.delivery).map(([k, v]) => `${statusLabel(k as DeliveryStatus)} ${v}`).join(', ')]),
+        out.map((b) => [
+          b.id,
+          b.type + (b.test ? ` (${t('report.test')})` : ''),
+          b.status,
+          b.title,
+          formatLocal(Date.parse(b.plannedAt), fleet.timezone),
+          Object.entries(b.delivery)
+            .map(([k, v]) => `${statusLabel(k as DeliveryStatus)} ${v}`)
+            .join(', '),
+        ]),
       );
     }
     return 0;

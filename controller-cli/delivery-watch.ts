@@ -1,10 +1,19 @@
 import type { MqttClient } from 'mqtt';
-import { Ack, type AckState, type Topics } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
+import { Ack, type AckState, type Topics } from '../protocol/index.js';
 import { renderTable, terminalSafe } from './output.js';
 
 const RANK: Record<AckState, number> = {
-  received: 1, scheduled: 2, applied: 2, rejected: 5, failed: 5, missed: 5, preempted: 5, cancelled: 5, started: 6, completed: 7,
+  received: 1,
+  scheduled: 2,
+  applied: 2,
+  rejected: 5,
+  failed: 5,
+  missed: 5,
+  preempted: 5,
+  cancelled: 5,
+  started: 6,
+  completed: 7,
 };
 const FAILED: readonly AckState[] = ['rejected', 'failed', 'missed', 'preempted', 'cancelled'];
 
@@ -61,11 +70,15 @@ export class DeliveryWatch {
   }
 
   confirmed(): string[] {
-    return this.snapshot().filter((d) => d.state !== 'none' && this.confirm.includes(d.state)).map((d) => d.station);
+    return this.snapshot()
+      .filter((d) => d.state !== 'none' && this.confirm.includes(d.state))
+      .map((d) => d.station);
   }
 
   failed(): string[] {
-    return this.snapshot().filter((d) => d.state !== 'none' && FAILED.includes(d.state) && !this.confirm.includes(d.state)).map((d) => d.station);
+    return this.snapshot()
+      .filter((d) => d.state !== 'none' && FAILED.includes(d.state) && !this.confirm.includes(d.state))
+      .map((d) => d.station);
   }
 
   private done(): boolean {

@@ -3,7 +3,10 @@ export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3 } as const;
 
 /** An error the user can act on: its message is already translated and printed as-is. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.error) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.error,
+  ) {
     super(message);
   }
 }

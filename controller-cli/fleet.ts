@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_TOPIC_ROOT, Id, RELAY_SCHEMES, SignedType, Topics, timezoneError, type RelayScheme, type SignedType as SignedTypeT } from '../protocol/index.js';
-import { parseBrokerUrl } from '../io/mqtt.js';
 import { t } from '../io/i18n.js';
+import { parseBrokerUrl } from '../io/mqtt.js';
+import { DEFAULT_TOPIC_ROOT, Id, RELAY_SCHEMES, type RelayScheme, SignedType, type SignedType as SignedTypeT, Topics, timezoneError } from '../protocol/index.js';
+import { type ZoneOutputConfig, ZoneOutputSchema } from '../protocol/zone-output.js';
 import { ConfigFile } from './config-file.js';
-import { ZoneOutputSchema, type ZoneOutputConfig } from '../protocol/zone-output.js';
 import { UsageError } from './errors.js';
 
 const Path = z.string().min(1, 'expected a file path');
@@ -28,7 +28,10 @@ const Station = z.strictObject({
   id: Id,
   name: Name,
   groups: z.array(Id).default([]),
-  zones: z.array(Zone).min(1).default([{ id: 'main', name: 'Loa chính' }]),
+  zones: z
+    .array(Zone)
+    .min(1)
+    .default([{ id: 'main', name: 'Loa chính' }]),
   timezone: z.string().optional(),
   /** Where the station's speakers are: the console's map and CAP polygons/circles use it. */
   location: Location.optional(),
@@ -48,7 +51,10 @@ const FleetSchema = z.strictObject({
     /** Central's broker user; its password lives in a file, never in this file. */
     username: Id.default('loa-central'),
     passwordFile: Path,
-    clientId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected [A-Za-z0-9_-]{1,64}').default('loa-central'),
+    clientId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected [A-Za-z0-9_-]{1,64}')
+      .default('loa-central'),
     tls: z.strictObject({ ca: Path, cert: Path.optional(), key: Path.optional() }).optional(),
     /** What `loa broker config` writes into mosquitto.conf. */
     listener: z

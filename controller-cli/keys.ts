@@ -1,16 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  assertId,
-  generateKeyPair,
-  isId,
-  publicKeyError,
-  publicKeyFingerprint,
-  publicKeyOfPrivate,
-  type SignedType,
-} from '../protocol/index.js';
 import { t } from '../io/i18n.js';
+import { assertId, generateKeyPair, isId, publicKeyError, publicKeyFingerprint, publicKeyOfPrivate, type SignedType } from '../protocol/index.js';
 import { CliError, UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
 import { writePublicFile, writeSecretFile } from './secret-files.js';

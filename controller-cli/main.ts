@@ -1,23 +1,23 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { ZodError } from 'zod';
-import { VERSION } from '../io/version.js';
 import { t } from '../io/i18n.js';
+import { VERSION } from '../io/version.js';
 import { alert, approveAlert, cancelAlert } from './alert.js';
 import { announce } from './announce.js';
 import { brokerConfigSummary, writeBrokerConfig } from './broker-config.js';
 import { runCollector } from './collector.js';
+import { control } from './control.js';
 import { listBroadcasts, report } from './delivery-report.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { loadFleet } from './fleet.js';
 import { importPublicKey, initKey, listKeys } from './keys.js';
+import { pruneDb, runMediaGc } from './maintenance.js';
+import { intOption } from './options.js';
 import { printJson, printTable } from './output.js';
 import { provisionStation } from './provision.js';
 import { diffSchedules, nextFireTimes, pushSchedules, showSchedules, validateSchedules } from './schedule-commands.js';
 import { showStations } from './stations-status.js';
-import { intOption } from './options.js';
-import { control } from './control.js';
-import { pruneDb, runMediaGc } from './maintenance.js';
 
 // `loa stations --watch | head`: a closed pipe is the reader saying it has seen enough.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -59,33 +59,43 @@ keys
   .description(t('cmd.keys.init'))
   .argument('<name>', t('arg.keyName'))
   .option('--force', t('opt.force'))
-  .action(run((name: string, o: Opts) => {
-    const info = initKey(fleet(), name, o.force === true);
-    process.stdout.write(t('keys.created', { id: info.id, file: info.privateKeyFile ?? '', pub: info.publicKey }) + '\n');
-    if (info.publicKeyImported === false) process.stdout.write(t('keys.importHint', { id: info.id, pub: info.publicKey }) + '\n');
-    return 0;
-  }));
+  .action(
+    run((name: string, o: Opts) => {
+      const info = initKey(fleet(), name, o.force === true);
+      process.stdout.write(t('keys.created', { id: info.id, file: info.privateKeyFile ?? '', pub: info.publicKey }) + '\n');
+      if (info.publicKeyImported === false) process.stdout.write(t('keys.importHint', { id: info.id, pub: info.publicKey }) + '\n');
+      return 0;
+    }),
+  );
 keys
   .command('import')
   .description(t('cmd.keys.import'))
   .argument('<name>', t('arg.keyName'))
   .argument('<public-key>', t('arg.publicKey'))
   .option('--force', t('opt.force'))
-  .action(run((name: string, publicKey: string, o: Opts) => {
-    const info = importPublicKey(fleet(), name, publicKey.trim(), o.force === true);
-    process.stdout.write(t('keys.imported', { id: info.id, file: info.publicKeyFile }) + '\n');
-    return 0;
-  }));
+  .action(
+    run((name: string, publicKey: string, o: Opts) => {
+      const info = importPublicKey(fleet(), name, publicKey.trim(), o.force === true);
+      process.stdout.write(t('keys.imported', { id: info.id, file: info.publicKeyFile }) + '\n');
+      return 0;
+    }),
+  );
 keys
   .command('list')
   .description(t('cmd.keys.list'))
   .option('--json', t('opt.json'))
-  .action(run((o: Opts) => {
-    const list = listKeys(fleet());
-    if (o.json) printJson(list);
-    else printTable([t('col.key'), t('col.publicKey'), t('col.allow'), t('col.private')], list.map((k) => [k.id, k.publicKey, k.allow.join(',') || '-', k.privateKeyFile ? k.privateMode : '-']));
-    return 0;
-  }));
+  .action(
+    run((o: Opts) => {
+      const list = listKeys(fleet());
+      if (o.json) printJson(list);
+      else
+        printTable(
+          [t('col.key'), t('col.publicKey'), t('col.allow'), t('col.private')],
+          list.map((k) => [k.id, k.publicKey, k.allow.join(',') || '-', k.privateKeyFile ? k.privateMode : '-']),
+        );
+      return 0;
+    }),
+  );
 
 // ---- broker ------------------------------------------------------------------------------
 const broker = program.command('broker').description(t('cmd.broker'));
@@ -102,22 +112,24 @@ broker
   .option('--user <user>', t('opt.user'))
   .option('--no-tls', t('opt.noTls'))
   .option('--json', t('opt.json'))
-  .action(run(async (o: Opts) => {
-    const r = await writeBrokerConfig(fleet(), {
-      out: o.out as string,
-      ...(o.port !== undefined ? { port: intOption(o.port as string, '--port', 1, 65535)! } : {}),
-      ...(o.bind !== undefined ? { bind: o.bind as string } : {}),
-      ...(o.tlsPort !== undefined ? { tlsPort: intOption(o.tlsPort as string, '--tls-port', 1, 65535)! } : {}),
-      ...(o.tlsBind !== undefined ? { tlsBind: o.tlsBind as string } : {}),
-      ...(o.stationPort !== undefined ? { stationPort: intOption(o.stationPort as string, '--station-port', 1, 65535)! } : {}),
-      ...(o.stationBind !== undefined ? { stationBind: o.stationBind as string } : {}),
-      ...(o.user !== undefined ? { user: o.user as string } : {}),
-      tls: o.tls !== false,
-    });
-    if (o.json) printJson(r);
-    else process.stdout.write(brokerConfigSummary(r) + '\n');
-    return 0;
-  }));
+  .action(
+    run(async (o: Opts) => {
+      const r = await writeBrokerConfig(fleet(), {
+        out: o.out as string,
+        ...(o.port !== undefined ? { port: intOption(o.port as string, '--port', 1, 65535)! } : {}),
+        ...(o.bind !== undefined ? { bind: o.bind as string } : {}),
+        ...(o.tlsPort !== undefined ? { tlsPort: intOption(o.tlsPort as string, '--tls-port', 1, 65535)! } : {}),
+        ...(o.tlsBind !== undefined ? { tlsBind: o.tlsBind as string } : {}),
+        ...(o.stationPort !== undefined ? { stationPort: intOption(o.stationPort as string, '--station-port', 1, 65535)! } : {}),
+        ...(o.stationBind !== undefined ? { stationBind: o.stationBind as string } : {}),
+        ...(o.user !== undefined ? { user: o.user as string } : {}),
+        tls: o.tls !== false,
+      });
+      if (o.json) printJson(r);
+      else process.stdout.write(brokerConfigSummary(r) + '\n');
+      return 0;
+    }),
+  );
 
 // ---- provision ---------------------------------------------------------------------------
 program
@@ -126,15 +138,17 @@ program
   .argument('<station>', t('arg.station'))
   .requiredOption('--out <dir>', t('opt.out'))
   .option('--json', t('opt.json'))
-  .action(run((station: string, o: Opts) => {
-    const r = provisionStation(fleet(), station, o.out as string);
-    if (o.json) printJson(r);
-    else {
-      process.stdout.write(t('provision.wrote', { file: r.configFile, station: r.station }) + '\n');
-      process.stdout.write((r.brokerMustReload ? t('provision.reload', { file: r.passwordFile ?? '' }) : t('provision.noBrokerDir')) + '\n');
-    }
-    return 0;
-  }));
+  .action(
+    run((station: string, o: Opts) => {
+      const r = provisionStation(fleet(), station, o.out as string);
+      if (o.json) printJson(r);
+      else {
+        process.stdout.write(t('provision.wrote', { file: r.configFile, station: r.station }) + '\n');
+        process.stdout.write((r.brokerMustReload ? t('provision.reload', { file: r.passwordFile ?? '' }) : t('provision.noBrokerDir')) + '\n');
+      }
+      return 0;
+    }),
+  );
 
 // ---- schedule ----------------------------------------------------------------------------
 const schedule = program.command('schedule').description(t('cmd.schedule'));
@@ -209,10 +223,12 @@ const alertCmd = program
   .option('--wait <seconds>', t('opt.wait'))
   .option('--key <name>', t('opt.key'))
   .option('--json', t('opt.json'))
-  .action(run((audio: string | undefined, o: Opts) => {
-    if (!o.to) throw new UsageError(t('alert.needsTo'));
-    return alert(fleet(), audio, o as unknown as Parameters<typeof alert>[2]);
-  }));
+  .action(
+    run((audio: string | undefined, o: Opts) => {
+      if (!o.to) throw new UsageError(t('alert.needsTo'));
+      return alert(fleet(), audio, o as unknown as Parameters<typeof alert>[2]);
+    }),
+  );
 alertCmd
   .command('approve')
   .description(t('cmd.alert.approve'))
@@ -252,7 +268,9 @@ program
   .option('--dry-run', t('opt.dryRun'))
   .option('--keep-days <n>', t('opt.keepDays'))
   .option('--json', t('opt.json'))
-  .action(run((o: Opts) => runMediaGc(fleet(), { dryRun: o.dryRun === true, keepDays: intOption(o.keepDays as string | undefined, '--keep-days', 1, 3650), json: o.json === true })));
+  .action(
+    run((o: Opts) => runMediaGc(fleet(), { dryRun: o.dryRun === true, keepDays: intOption(o.keepDays as string | undefined, '--keep-days', 1, 3650), json: o.json === true })),
+  );
 program
   .command('db')
   .description(t('cmd.db'))

@@ -1,6 +1,6 @@
 import { t } from '../io/i18n.js';
-import { CentralDb } from './central-db.js';
 import { connectCentral, endClient } from './central-connection.js';
+import { CentralDb } from './central-db.js';
 import { UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
 import { mediaGc } from './media-gc.js';
@@ -33,7 +33,15 @@ export function pruneDb(fleet: Fleet, olderThan: string, json: boolean): number 
   try {
     const r = db.prune(Date.now() - days * 86_400_000);
     if (json) printJson({ olderThanDays: days, deleted: r });
-    else process.stdout.write(t('db.pruned', { days, rows: Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') }) + '\n');
+    else
+      process.stdout.write(
+        t('db.pruned', {
+          days,
+          rows: Object.entries(r)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+        }) + '\n',
+      );
     return 0;
   } finally {
     db.close();

@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { publishAsync } from '../io/mqtt.js';
-import { EnvelopeShape, ScheduleBody, type AudioRef } from '../protocol/index.js';
+import { type AudioRef, EnvelopeShape, ScheduleBody } from '../protocol/index.js';
 import type { CentralDb } from './central-db.js';
 import type { Fleet } from './fleet.js';
 
@@ -26,10 +26,11 @@ export function referencedMedia(db: CentralDb, now: number, keepDays = MEDIA_KEE
   for (const p of db.allPushed()) latest.set(p.station, p.envelope); // ordered by version
   for (const envelope of latest.values()) {
     const body = ScheduleBody.safeParse(EnvelopeShape.parse(JSON.parse(envelope)).body);
-    if (body.success) for (const item of body.data.items) {
-      const sha = audioSha(item.audio);
-      if (sha) keep.add(sha);
-    }
+    if (body.success)
+      for (const item of body.data.items) {
+        const sha = audioSha(item.audio);
+        if (sha) keep.add(sha);
+      }
   }
   for (const b of db.broadcasts(now - keepDays * 86_400_000)) addBroadcast(keep, b.envelope);
   for (const b of db.drafts()) addBroadcast(keep, b.envelope);
@@ -41,7 +42,9 @@ function addBroadcast(keep: Set<string>, envelope: string): void {
     const body = (JSON.parse(envelope) as { body?: { audio?: AudioRef } }).body;
     const sha = audioSha(body?.audio);
     if (sha) keep.add(sha);
-  } catch { /* a malformed row references nothing */ }
+  } catch {
+    /* a malformed row references nothing */
+  }
 }
 
 /**

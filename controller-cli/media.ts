@@ -1,10 +1,10 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
+import { t } from '../io/i18n.js';
 import { publishAsync } from '../io/mqtt.js';
 import { MAX_MEDIA_BYTES, type MediaRef, type Topics } from '../protocol/index.js';
-import { t } from '../io/i18n.js';
 import { CliError } from './errors.js';
 
 export interface MediaFile {
@@ -38,7 +38,13 @@ export function storedMediaPath(storeDir: string, sha256: string): string {
  * Content-addressed and retained: a station that was offline fetches it when it reconnects.
  * Recorded centrally so `loa media gc` can later clear what nothing references any more.
  */
-export async function publishMedia(client: MqttClient, topics: Topics, storeDir: string, sha256: string, db?: { recordMedia(sha: string, bytes: number, now: number): void }): Promise<void> {
+export async function publishMedia(
+  client: MqttClient,
+  topics: Topics,
+  storeDir: string,
+  sha256: string,
+  db?: { recordMedia(sha: string, bytes: number, now: number): void },
+): Promise<void> {
   const path = storedMediaPath(storeDir, sha256);
   if (!existsSync(path)) throw new CliError(t('media.notStored', { sha256 }));
   const bytes = readFileSync(path);

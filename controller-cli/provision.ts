@@ -2,10 +2,10 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { t } from '../io/i18n.js';
-import { CliError } from './errors.js';
-import { findStation, type Fleet } from './fleet.js';
-import { publicKeyOf } from './keys.js';
 import { repeatedPublicKeys } from '../protocol/index.js';
+import { CliError } from './errors.js';
+import { type Fleet, findStation } from './fleet.js';
+import { publicKeyOf } from './keys.js';
 import { writeSecretFile } from './secret-files.js';
 import { rememberedBrokerDir, rotateStationPassword, writeMosquittoPasswordFiles } from './station-passwords.js';
 

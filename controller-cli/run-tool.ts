@@ -7,11 +7,7 @@ export class ToolMissingError extends Error {
 }
 
 /** Run a program with an argument array (never a shell); resolve with stdout, reject with stderr's tail. */
-export function runTool(
-  tool: string,
-  args: readonly string[],
-  opts: { stdin?: string | Buffer; timeoutMs?: number; cwd?: string } = {},
-): Promise<Buffer> {
+export function runTool(tool: string, args: readonly string[], opts: { stdin?: string | Buffer; timeoutMs?: number; cwd?: string } = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd });
     const out: Buffer[] = [];

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import { DEFAULT_TTL_MS, ScheduleBody, canonicalJson, nextOccurrences } from '../protocol/index.js';
-import { publishAsync } from '../io/mqtt.js';
 import { t } from '../io/i18n.js';
+import { publishAsync } from '../io/mqtt.js';
+import { canonicalJson, DEFAULT_TTL_MS, nextOccurrences, ScheduleBody } from '../protocol/index.js';
 import { mediaStoreDir } from './audio-source.js';
-import { CentralDb } from './central-db.js';
 import { connectCentral, endClient } from './central-connection.js';
+import { CentralDb } from './central-db.js';
 import { issueCommand } from './command-issue.js';
-import { findStation, type Fleet } from './fleet.js';
+import { type Fleet, findStation } from './fleet.js';
 import { publishMedia } from './media.js';
 import { intOption } from './options.js';
 import { printJson, printTable } from './output.js';
@@ -16,7 +16,10 @@ import { formatLocal, parseWhen } from './time.js';
 const stationFilter = (fleet: Fleet, s: string | undefined) => (s ? s.split(',').map((x) => findStation(fleet, x.trim()).id) : undefined);
 
 export function validateSchedules(fleet: Fleet, files: string[], o: { json?: boolean }): number {
-  const loaded = loadScheduleFiles(fleet, files.map((f) => resolve(f)));
+  const loaded = loadScheduleFiles(
+    fleet,
+    files.map((f) => resolve(f)),
+  );
   const perStation = timingBodies(fleet, loaded);
   const summary = [...perStation].map(([station, body]) => ({ station, items: body.items.map((i) => i.id) }));
   if (o.json) printJson({ ok: true, files: loaded.files, items: loaded.items.length, stations: summary });
@@ -25,7 +28,10 @@ export function validateSchedules(fleet: Fleet, files: string[], o: { json?: boo
 }
 
 export function nextFireTimes(fleet: Fleet, files: string[], o: { json?: boolean; from?: string; count?: string; station?: string }): number {
-  const loaded = loadScheduleFiles(fleet, files.map((f) => resolve(f)));
+  const loaded = loadScheduleFiles(
+    fleet,
+    files.map((f) => resolve(f)),
+  );
   const now = Date.now();
   const from = o.from ? parseWhen(o.from, fleet.timezone, now, '--from') : now;
   const count = intOption(o.count, '--count', 1, 1000) ?? 5;
@@ -51,7 +57,10 @@ export function nextFireTimes(fleet: Fleet, files: string[], o: { json?: boolean
 }
 
 export async function showSchedules(fleet: Fleet, files: string[], o: { station?: string }): Promise<number> {
-  const loaded = loadScheduleFiles(fleet, files.map((f) => resolve(f)));
+  const loaded = loadScheduleFiles(
+    fleet,
+    files.map((f) => resolve(f)),
+  );
   const compiled = await compileSchedules(fleet, loaded, stationFilter(fleet, o.station));
   printJson([...compiled.items].map(([station, items]) => ({ station, tz: compiled.tz, items })));
   return 0;
@@ -68,7 +77,10 @@ interface DiffRow {
 }
 
 export async function diffSchedules(fleet: Fleet, files: string[], o: { json?: boolean; station?: string }): Promise<number> {
-  const loaded = loadScheduleFiles(fleet, files.map((f) => resolve(f)));
+  const loaded = loadScheduleFiles(
+    fleet,
+    files.map((f) => resolve(f)),
+  );
   const compiled = await compileSchedules(fleet, loaded, stationFilter(fleet, o.station));
   const db = new CentralDb(fleet.database);
   const rows: DiffRow[] = [];
@@ -92,7 +104,13 @@ export async function diffSchedules(fleet: Fleet, files: string[], o: { json?: b
   else {
     printTable(
       [t('col.station'), t('col.pushed'), t('col.applied'), t('col.status'), t('col.changes')],
-      rows.map((r) => [r.station, r.pushedVersion, r.appliedVersion, t(`diff.${r.status}`), [...r.added.map((x) => `+${x}`), ...r.removed.map((x) => `-${x}`), ...r.changed.map((x) => `~${x}`)].join(' ')]),
+      rows.map((r) => [
+        r.station,
+        r.pushedVersion,
+        r.appliedVersion,
+        t(`diff.${r.status}`),
+        [...r.added.map((x) => `+${x}`), ...r.removed.map((x) => `-${x}`), ...r.changed.map((x) => `~${x}`)].join(' '),
+      ]),
     );
   }
   return 0;
@@ -103,7 +121,10 @@ export async function diffSchedules(fleet: Fleet, files: string[], o: { json?: b
  * anything pushed before or reported applied, so a station never ignores it as stale.
  */
 export async function pushSchedules(fleet: Fleet, files: string[], o: { station?: string; key?: string; json?: boolean }): Promise<number> {
-  const loaded = loadScheduleFiles(fleet, files.map((f) => resolve(f)));
+  const loaded = loadScheduleFiles(
+    fleet,
+    files.map((f) => resolve(f)),
+  );
   const compiled = await compileSchedules(fleet, loaded, stationFilter(fleet, o.station));
   const db = new CentralDb(fleet.database);
   const client = await connectCentral(fleet);

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { IsoTime, ItemId, ScheduleBody, ScheduleItem, StreamRef, cronError, timezoneError, type AudioRef } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
+import { type AudioRef, cronError, IsoTime, ItemId, ScheduleBody, ScheduleItem, StreamRef, timezoneError } from '../protocol/index.js';
 import { mediaStoreDir, speechCacheDir } from './audio-source.js';
 import { ConfigFile, type KeyPath } from './config-file.js';
-import { resolveFrom, stationsOfGroup, type Fleet } from './fleet.js';
+import { type Fleet, resolveFrom, stationsOfGroup } from './fleet.js';
 import { storeMedia } from './media.js';
 import { DEFAULT_VOICE, synthesise } from './speech.js';
 
@@ -26,7 +26,12 @@ const AuthoredItem = z
     chime: z.boolean().optional(),
     repeat: z.number().int().min(1).max(20).optional(),
     gapSec: z.number().int().min(0).max(3600).optional(),
-    maxDurationSec: z.number().int().min(1).max(4 * 3600).optional(),
+    maxDurationSec: z
+      .number()
+      .int()
+      .min(1)
+      .max(4 * 3600)
+      .optional(),
     policy: z.enum(['interrupt', 'wait']).optional(),
     maxDelaySec: z.number().int().min(0).max(86_400).optional(),
     file: z.string().min(1).optional(),
@@ -100,7 +105,11 @@ function expandTo(fleet: Fleet, file: ConfigFile, item: AuthoredItem, at: KeyPat
     if (n === 'all') fleet.stations.forEach((s) => out.add(s.id));
     else if (fleet.stations.some((s) => s.id === n)) out.add(n);
     else if (fleet.groups.some((g) => g.id === n)) stationsOfGroup(fleet, n).forEach((s) => out.add(s.id));
-    else throw file.error([...at, 'to', ...(Array.isArray(item.to) ? [i] : [])], t('targets.unknown', { id: n, known: ['all', ...fleet.groups.map((g) => g.id), ...fleet.stations.map((s) => s.id)].join(', ') }));
+    else
+      throw file.error(
+        [...at, 'to', ...(Array.isArray(item.to) ? [i] : [])],
+        t('targets.unknown', { id: n, known: ['all', ...fleet.groups.map((g) => g.id), ...fleet.stations.map((s) => s.id)].join(', ') }),
+      );
   });
   return fleet.stations.map((s) => s.id).filter((id) => out.has(id));
 }
@@ -156,7 +165,10 @@ export async function compileSchedules(fleet: Fleet, loaded: LoadedSchedules, on
     if (only && !only.includes(s.id)) continue;
     const mine = loaded.items.filter((i) => i.stations.includes(s.id));
     if (!only && mine.length === 0) continue;
-    items.set(s.id, mine.map((li) => ScheduleItem.parse(toProtocolItem(li.item, audioOf.get(li)!))));
+    items.set(
+      s.id,
+      mine.map((li) => ScheduleItem.parse(toProtocolItem(li.item, audioOf.get(li)!))),
+    );
   }
   return { items, tz: loaded.tz, media };
 }

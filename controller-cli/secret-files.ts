@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /** Write a secret so it is never readable by others, not even for an instant (write-then-rename). */
 export function writeSecretFile(path: string, content: string | Buffer): void {

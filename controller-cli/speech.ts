@@ -1,5 +1,5 @@
-import { mkdirSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { t } from '../io/i18n.js';
 import { CliError } from './errors.js';

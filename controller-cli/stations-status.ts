@@ -1,5 +1,5 @@
-import type { StationState, Telemetry } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
+import type { StationState, Telemetry } from '../protocol/index.js';
 import { CentralDb } from './central-db.js';
 import type { Fleet } from './fleet.js';
 import { printJson, renderTable } from './output.js';
@@ -63,7 +63,19 @@ function render(fleet: Fleet, rows: StationRow[]): string {
   const yesNo = (v: boolean | null) => (v === null ? t('stations.unknown') : v ? t('stations.online') : t('stations.offline'));
   const mb = (b: number | null) => (b === null ? null : `${Math.round(b / 1048576)} MB`);
   return renderTable(
-    [t('col.station'), t('col.name'), t('col.online'), t('col.lastSeen'), t('col.epoch'), t('col.nowPlaying'), t('col.schedule'), t('col.clock'), t('col.disk'), t('col.outbox'), t('col.lastError')],
+    [
+      t('col.station'),
+      t('col.name'),
+      t('col.online'),
+      t('col.lastSeen'),
+      t('col.epoch'),
+      t('col.nowPlaying'),
+      t('col.schedule'),
+      t('col.clock'),
+      t('col.disk'),
+      t('col.outbox'),
+      t('col.lastError'),
+    ],
     rows.map((r) => [
       r.station,
       r.name,
@@ -82,7 +94,9 @@ function render(fleet: Fleet, rows: StationRow[]): string {
         r.ackConflicts ? t('stations.conflicts', { n: r.ackConflicts }) : null,
         r.stopped ? t('stations.stopped') : null,
         r.lastError,
-      ].filter(Boolean).join('; ') || null,
+      ]
+        .filter(Boolean)
+        .join('; ') || null,
     ]),
   );
 }

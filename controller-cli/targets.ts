@@ -1,7 +1,7 @@
-import type { Target } from '../protocol/index.js';
 import { t } from '../io/i18n.js';
+import type { Target } from '../protocol/index.js';
 import { UsageError } from './errors.js';
-import { stationsOfGroup, type Fleet } from './fleet.js';
+import { type Fleet, stationsOfGroup } from './fleet.js';
 
 export interface ResolvedTarget {
   target: Target;
@@ -13,7 +13,10 @@ export interface ResolvedTarget {
 
 /** `--to hoi-an,tan-hiep,cam-kim` or `--to all`. */
 export function resolveTargets(fleet: Fleet, spec: string): ResolvedTarget {
-  const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new UsageError(t('targets.empty'));
   if (names.includes('all')) {
     return { target: { all: true }, stations: fleet.stations.map((s) => s.id), topics: [fleet.topics.allCmd()] };

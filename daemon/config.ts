@@ -1,24 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseBrokerUrl } from '../io/mqtt.js';
+import { describeIssue, describeValue, dottedPath, parseYamlConfig } from '../io/yaml-config.js';
 import {
   DEFAULT_TOPIC_ROOT,
   ID_PATTERN,
-  RELAY_SCHEMES,
-  SIGNED_TYPES,
-  Topics,
   publicKeyError,
-  repeatedPublicKeys,
-  trustedKey,
+  RELAY_SCHEMES,
   type RelayScheme,
+  repeatedPublicKeys,
+  SIGNED_TYPES,
   type SignedType,
+  Topics,
   type TrustedKey,
+  trustedKey,
 } from '../protocol/index.js';
-import { parseBrokerUrl } from '../io/mqtt.js';
-import { describeIssue, describeValue, dottedPath, parseYamlConfig } from '../io/yaml-config.js';
-import { ZoneOutputSchema, type ZoneOutputConfig } from '../protocol/zone-output.js';
+import { type ZoneOutputConfig, ZoneOutputSchema } from '../protocol/zone-output.js';
 
-export { ZoneOutputSchema, type ZoneOutputConfig };
+export { type ZoneOutputConfig, ZoneOutputSchema };
 
 /**
  * A config problem an operator must fix. The message always names the file, the key path
@@ -47,9 +47,7 @@ const Bool = z.boolean({ error: 'expected true or false' });
 const Argv = z
   .array(NonEmpty('a non-empty string'), { error: 'expected a command as a list of arguments, e.g. [/usr/bin/gpioset, ...]' })
   .min(1, 'expected a command as a list of at least one argument');
-const Clock = z
-  .string({ error: 'expected a time of day "HH:MM"' })
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day "HH:MM" (00:00 to 23:59)');
+const Clock = z.string({ error: 'expected a time of day "HH:MM"' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day "HH:MM" (00:00 to 23:59)');
 
 function validTimeZone(tz: string): boolean {
   try {
@@ -91,9 +89,7 @@ const Zone = z
     output: ZoneOutputSchema,
     defaultVolume: Int(0, 100).default(80),
     maxVolume: Int(0, 100).default(100),
-    relay: z
-      .strictObject({ on: Argv, off: Argv, timeoutMs: Int(1, 600_000).default(5000) })
-      .optional(),
+    relay: z.strictObject({ on: Argv, off: Argv, timeoutMs: Int(1, 600_000).default(5000) }).optional(),
   })
   .superRefine((z0, ctx) => {
     if (z0.defaultVolume > z0.maxVolume) {
@@ -151,9 +147,7 @@ const Broker = z
       ctx.addIssue({
         code: 'custom',
         path: hasPw ? ['passwordFile'] : ['password'],
-        message: hasPw
-          ? 'expected only one of password or passwordFile, not both'
-          : 'expected password or passwordFile when username is set (there are no default credentials)',
+        message: hasPw ? 'expected only one of password or passwordFile, not both' : 'expected password or passwordFile when username is set (there are no default credentials)',
         input: undefined,
       });
     }
@@ -222,9 +216,7 @@ const StationConfigSchema = z
     alertQuorum: Int(1, 16).default(2),
     clockSkewSec: Int(0, 86_400).default(300),
     zones: z.array(Zone, { error: 'expected a list of zones' }).min(1, 'expected at least one zone'),
-    quietHours: z
-      .array(z.strictObject({ start: Clock, end: Clock }), { error: 'expected a list of {start, end} times' })
-      .default([]),
+    quietHours: z.array(z.strictObject({ start: Clock, end: Clock }), { error: 'expected a list of {start, end} times' }).default([]),
     chimes: z
       .strictObject({
         normal: NonEmpty('a path to an audio file').optional(),
@@ -234,25 +226,27 @@ const StationConfigSchema = z
       .prefault({}),
     loudness: z
       .strictObject({
-        targetLufs: z.number({ error: 'expected a number from -70 to -5 (LUFS)' }).min(-70, 'expected a number from -70 to -5 (LUFS)').max(-5, 'expected a number from -70 to -5 (LUFS)').default(-16),
-        truePeakDb: z.number({ error: 'expected a number from -9 to 0 (dBTP)' }).min(-9, 'expected a number from -9 to 0 (dBTP)').max(0, 'expected a number from -9 to 0 (dBTP)').default(-1.5),
+        targetLufs: z
+          .number({ error: 'expected a number from -70 to -5 (LUFS)' })
+          .min(-70, 'expected a number from -70 to -5 (LUFS)')
+          .max(-5, 'expected a number from -70 to -5 (LUFS)')
+          .default(-16),
+        truePeakDb: z
+          .number({ error: 'expected a number from -9 to 0 (dBTP)' })
+          .min(-9, 'expected a number from -9 to 0 (dBTP)')
+          .max(0, 'expected a number from -9 to 0 (dBTP)')
+          .default(-1.5),
       })
       .prefault({}),
     graceSec: Int(0, 86_400).default(60),
     telemetrySec: Int(1, 86_400).default(30),
     asRunRetentionDays: Int(1, 36_500).default(365),
     ffmpeg: NonEmpty('a path to the ffmpeg binary').optional(),
-    log: z
-      .strictObject({ level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info') })
-      .prefault({}),
+    log: z.strictObject({ level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info') }).prefault({}),
   })
   .superRefine((c, ctx) => {
-    duplicates(c.zones.map((z0) => z0.id)).forEach((i) =>
-      ctx.addIssue({ code: 'custom', path: ['zones', i, 'id'], message: 'expected a unique zone id', input: c.zones[i]!.id }),
-    );
-    duplicates(c.keys.map((k) => k.id)).forEach((i) =>
-      ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: 'expected a unique key id', input: c.keys[i]!.id }),
-    );
+    duplicates(c.zones.map((z0) => z0.id)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['zones', i, 'id'], message: 'expected a unique zone id', input: c.zones[i]!.id }));
+    duplicates(c.keys.map((k) => k.id)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: 'expected a unique key id', input: c.keys[i]!.id }));
     if (c.keys.every((k) => validPublicKey(k.publicKey))) {
       repeatedPublicKeys(c.keys).forEach((i) =>
         ctx.addIssue({
@@ -310,7 +304,7 @@ export interface StationConfig {
   /** Absolute. */
   dataDir: string;
   cache: { quotaMB: number; maxClipMinutes: number; concurrency: number };
-  testAlerts: { maxDurationSec: number; maxVolume: number; /** Absolute. */ preamble: string };
+  testAlerts: { maxDurationSec: number; maxVolume: number /** Absolute. */; preamble: string };
   relay: { schemes: RelayScheme[] };
   stallSec: number;
   central: { collector: boolean };
@@ -368,7 +362,9 @@ export function parseStationConfig(text: string, path: string): StationConfig {
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.flatMap((issue) =>
-        describeIssue(StationConfigSchema, issue, raw, yaml.doc.lineOf).map((pr) => `${path}: ${dottedPath(pr.path)}: ${pr.expected}${pr.got ? `, ${pr.got}` : ''}${pr.line !== undefined ? ` (line ${pr.line})` : ''}`),
+        describeIssue(StationConfigSchema, issue, raw, yaml.doc.lineOf).map(
+          (pr) => `${path}: ${dottedPath(pr.path)}: ${pr.expected}${pr.got ? `, ${pr.got}` : ''}${pr.line !== undefined ? ` (line ${pr.line})` : ''}`,
+        ),
       ),
     );
   }
@@ -468,9 +464,7 @@ export function stationConfigWarnings(config: StationConfig): string[] {
   const warnings: string[] = [];
   const alertKeys = config.keys.filter((k) => k.allow.includes('alert')).length;
   if (alertKeys < config.alertQuorum) {
-    warnings.push(
-      `${config.path}: alertQuorum is ${config.alertQuorum} but only ${alertKeys} key(s) may sign alerts: live alerts can never play (test alerts still can)`,
-    );
+    warnings.push(`${config.path}: alertQuorum is ${config.alertQuorum} but only ${alertKeys} key(s) may sign alerts: live alerts can never play (test alerts still can)`);
   }
   if (config.broker.username === undefined) {
     warnings.push(`${config.path}: broker.username is not set: connecting without authentication`);

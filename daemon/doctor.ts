@@ -1,18 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import Database from 'better-sqlite3';
-import { existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { IPublishPacket } from 'mqtt';
-import { ConfigError, loadStationConfig, type StationConfig } from './config.js';
-import { findFfmpeg, ffmpegVersion, runFfmpeg } from '../io/ffmpeg.js';
-import { connectBroker, waitConnected } from '../io/mqtt.js';
-import { createOutput } from './outputs/output.js';
-import { Topics, CentralState } from '../protocol/index.js';
+import { ffmpegVersion, findFfmpeg, runFfmpeg } from '../io/ffmpeg.js';
 import { t } from '../io/i18n.js';
+import { connectBroker, waitConnected } from '../io/mqtt.js';
+import { CentralState, Topics } from '../protocol/index.js';
+import { ConfigError, loadStationConfig, type StationConfig } from './config.js';
+import { createOutput } from './outputs/output.js';
 import { StationStore } from './store.js';
-import { statusFile, type StationStatus } from './telemetry.js';
+import { type StationStatus, statusFile } from './telemetry.js';
 
-interface Check { name: string; ok: boolean; detail: string }
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
 
 /** A clock this far from the collector's is a fault: schedules air at the wrong time. */
 const MAX_CLOCK_OFFSET_MS = 2000;
@@ -35,7 +39,7 @@ export async function runDoctor(configPath: string, opts: { json: boolean; waitS
       if (config.zones.some((z) => z.output.type === 'alsa')) {
         const r = await runFfmpeg(['-hide_banner', '-muxers'], { ffmpegPath: ff.path, timeoutMs: 10_000 });
         const alsa = /\balsa\b/.test(r.stdout.toString());
-        checks.push({ name: 'ffmpeg alsa', ok: alsa, detail: alsa ? 'ALSA output available' : 'this ffmpeg has no ALSA output; install Debian\'s ffmpeg' });
+        checks.push({ name: 'ffmpeg alsa', ok: alsa, detail: alsa ? 'ALSA output available' : "this ffmpeg has no ALSA output; install Debian's ffmpeg" });
       }
     } catch (e) {
       checks.push({ name: 'ffmpeg', ok: false, detail: (e as Error).message });
@@ -54,7 +58,11 @@ export async function runDoctor(configPath: string, opts: { json: boolean; waitS
     checks.push(ntpCheck());
     if (state.kind === 'running') checks.push(...statusChecks(config, state.status));
     else if (state.kind === 'unreadable') {
-      checks.push({ name: 'daemon', ok: false, detail: `the daemon is running but its status file is not readable by this user: run doctor as the daemon's user (it will not connect as the station beside it)` });
+      checks.push({
+        name: 'daemon',
+        ok: false,
+        detail: `the daemon is running but its status file is not readable by this user: run doctor as the daemon's user (it will not connect as the station beside it)`,
+      });
     } else checks.push(...(await brokerChecks(config, opts.waitSec ?? 20)));
   }
   if (opts.json) process.stdout.write(JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2) + '\n');
@@ -134,7 +142,11 @@ function storeChecks(config: StationConfig, status: StationStatus | undefined): 
     try {
       const check = store.db.pragma('quick_check', { simple: true });
       const reset = store.storeReset();
-      out.push({ name: 'store', ok: check === 'ok', detail: check === 'ok' ? `${path}: readable, ${store.outboxDepth()} ack(s) waiting, ${store.heldCount()} command(s) held for the clock` : `${path}: ${String(check)}` });
+      out.push({
+        name: 'store',
+        ok: check === 'ok',
+        detail: check === 'ok' ? `${path}: readable, ${store.outboxDepth()} ack(s) waiting, ${store.heldCount()} command(s) held for the clock` : `${path}: ${String(check)}`,
+      });
       if (reset) out.push({ name: 'store reset', ok: false, detail: `the previous database was unreadable (${reset.reason}); it was moved to ${reset.movedTo} at ${reset.at}` });
     } finally {
       store.close();
@@ -142,7 +154,8 @@ function storeChecks(config: StationConfig, status: StationStatus | undefined): 
   } catch (e) {
     out.push({ name: 'store', ok: false, detail: `${path}: ${(e as Error).message} (the daemon moves an unreadable file aside and starts afresh)` });
   }
-  if (status?.storeFault) out.push({ name: 'store writes', ok: false, detail: `the running daemon cannot write: ${status.storeFault}; commands are not acknowledged until it recovers` });
+  if (status?.storeFault)
+    out.push({ name: 'store writes', ok: false, detail: `the running daemon cannot write: ${status.storeFault}; commands are not acknowledged until it recovers` });
   return out;
 }
 
@@ -162,7 +175,11 @@ function offsetCheck(offsetMs: number | undefined, how: string): Check {
   // check says so); a measured offset beyond the limit is the fault.
   if (offsetMs === undefined) return { name: 'clock', ok: true, detail: `station clock ${new Date().toISOString()}; offset to the collector unknown (${how})` };
   const ok = Math.abs(offsetMs) <= MAX_CLOCK_OFFSET_MS;
-  return { name: 'clock', ok, detail: `${offsetMs >= 0 ? '+' : ''}${offsetMs} ms against the collector's clock${ok ? '' : ` (more than ${MAX_CLOCK_OFFSET_MS} ms: schedules air at the wrong time)`}` };
+  return {
+    name: 'clock',
+    ok,
+    detail: `${offsetMs >= 0 ? '+' : ''}${offsetMs} ms against the collector's clock${ok ? '' : ` (more than ${MAX_CLOCK_OFFSET_MS} ms: schedules air at the wrong time)`}`,
+  };
 }
 
 /** The daemon is running: read what it knows instead of opening a second session as this station. */
@@ -200,7 +217,9 @@ async function brokerChecks(config: StationConfig, waitSec: number): Promise<Che
         const c = CentralState.parse(JSON.parse(packet.payload.toString()));
         central = c;
         if (packet.retain !== true && c.at) live = Date.now() - Date.parse(c.at);
-      } catch { /* not ours to judge */ }
+      } catch {
+        /* not ours to judge */
+      }
     }
     // Withhold every PUBACK: a command queued for the station stays queued for the daemon.
     callback(new Error('doctor does not take deliveries'));
@@ -219,7 +238,11 @@ async function brokerChecks(config: StationConfig, waitSec: number): Promise<Che
   while (live === undefined && Date.now() < deadline && central?.online !== false && (central !== undefined || Date.now() < seenBy)) {
     await new Promise((r) => setTimeout(r, 200));
   }
-  checks.push({ name: 'collector', ok: central?.online === true, detail: central ? (central.online ? 'central collector online' : 'central collector offline') : 'no central/state seen' });
+  checks.push({
+    name: 'collector',
+    ok: central?.online === true,
+    detail: central ? (central.online ? 'central collector online' : 'central collector offline') : 'no central/state seen',
+  });
   checks.push(offsetCheck(live, central?.online ? `no live heartbeat within ${waitSec} s` : 'no collector online'));
   await new Promise<void>((r) => client.end(true, {}, () => r()));
   return checks;

@@ -1,9 +1,9 @@
-import { verifyCommand, type Command, type VerifyContext } from '../protocol/index.js';
+import { type Command, type VerifyContext, verifyCommand } from '../protocol/index.js';
 import type { Clock } from './clock.js';
+import type { StationEventBus } from './events.js';
 import type { AckOutbox } from './outbox.js';
 import { cancelVerdict, kindOf, levelOf } from './playback/policy.js';
-import type { StationEventBus } from './events.js';
-import { StoreFailure, isStoreError, type HeldCommand, type JobRow, type StationStore } from './store.js';
+import { type HeldCommand, isStoreError, type JobRow, type StationStore, StoreFailure } from './store.js';
 
 export interface InboundOptions {
   store: StationStore;
@@ -55,7 +55,12 @@ export class Inbound {
         if (h.until <= now) {
           store.tx(() => {
             store.releaseHeld(h.id);
-            this.o.outbox.add({ state: 'rejected', commandId: h.id, reason: 'expired', detail: 'held while this station\'s clock was behind; it expired before the clock caught up' });
+            this.o.outbox.add({
+              state: 'rejected',
+              commandId: h.id,
+              reason: 'expired',
+              detail: "held while this station's clock was behind; it expired before the clock caught up",
+            });
           });
           continue;
         }
@@ -101,7 +106,14 @@ export class Inbound {
         return undefined;
       }
       const cmd = result.command;
-      const signerKeys = [...new Set(result.signers.map((id) => ctx.keys.get(id)).filter((k) => k?.allow.includes('alert')).map((k) => k!.fingerprint))];
+      const signerKeys = [
+        ...new Set(
+          result.signers
+            .map((id) => ctx.keys.get(id))
+            .filter((k) => k?.allow.includes('alert'))
+            .map((k) => k!.fingerprint),
+        ),
+      ];
       const after = store.tx(() => {
         release?.();
         return this.accept(cmd, payload.toString('utf8'), now, signerKeys.length);
@@ -121,8 +133,7 @@ export class Inbound {
   private accept(cmd: Command, raw: string, now: number, alertKeys: number): (() => void) | undefined {
     const { store, outbox } = this.o;
     const base = { commandId: cmd.id, commandType: cmd.type } as const;
-    const record = () =>
-      store.recordCommand({ id: cmd.id, type: cmd.type, issuer: cmd.issuer, seq: cmd.seq, expiresAt: Date.parse(cmd.expiresAt), raw }, now);
+    const record = () => store.recordCommand({ id: cmd.id, type: cmd.type, issuer: cmd.issuer, seq: cmd.seq, expiresAt: Date.parse(cmd.expiresAt), raw }, now);
 
     switch (cmd.type) {
       case 'schedule': {
@@ -186,7 +197,15 @@ export class Inbound {
         };
         record();
         store.addJob(job);
-        const common = { ...base, broadcastId: job.key, priority: job.priority, zones, plannedAt: job.readyAt, test, sha256: body.audio.kind === 'media' ? body.audio.sha256 : undefined };
+        const common = {
+          ...base,
+          broadcastId: job.key,
+          priority: job.priority,
+          zones,
+          plannedAt: job.readyAt,
+          test,
+          sha256: body.audio.kind === 'media' ? body.audio.sha256 : undefined,
+        };
         outbox.add({ ...common, state: 'received' });
         outbox.add({ ...common, state: 'scheduled' });
         return () => this.o.events.emit('job-added', { job });

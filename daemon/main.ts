@@ -1,18 +1,15 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import pino from 'pino';
-import { ConfigError, loadStationConfig, stationConfigWarnings } from './config.js';
-import { clockFromEnv } from './clock.js';
-import { Station } from './station.js';
+import { t } from '../io/i18n.js';
 import { SOFTWARE_VERSION } from '../io/version.js';
+import { clockFromEnv } from './clock.js';
+import { ConfigError, loadStationConfig, stationConfigWarnings } from './config.js';
 import { runDoctor } from './doctor.js';
 import { printAsRun } from './log-command.js';
-import { t } from '../io/i18n.js';
+import { Station } from './station.js';
 
-const program = new Command('loa-station')
-  .description(t('station.description'))
-  .version(SOFTWARE_VERSION)
-  .exitOverride();
+const program = new Command('loa-station').description(t('station.description')).version(SOFTWARE_VERSION).exitOverride();
 
 program
   .command('run', { isDefault: true })
@@ -72,7 +69,11 @@ program
   .option('--wait <seconds>', t('station.opt.doctorWait'), '20')
   .option('--clear-store-reset', t('station.opt.clearStoreReset'))
   .action(async (opts: { config: string; json?: boolean; wait: string; clearStoreReset?: boolean }) => {
-    process.exitCode = await runDoctor(opts.config, { json: opts.json === true, waitSec: Math.max(0, Math.min(120, Number(opts.wait) || 0)), clearStoreReset: opts.clearStoreReset === true });
+    process.exitCode = await runDoctor(opts.config, {
+      json: opts.json === true,
+      waitSec: Math.max(0, Math.min(120, Number(opts.wait) || 0)),
+      clearStoreReset: opts.clearStoreReset === true,
+    });
   });
 
 try {

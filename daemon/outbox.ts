@@ -1,7 +1,7 @@
 import { Ack, type AckState } from '../protocol/index.js';
-import type { StationStore } from './store.js';
 import type { Clock } from './clock.js';
 import type { StationEventBus } from './events.js';
+import type { StationStore } from './store.js';
 
 export type AckInput = {
   state: AckState;

@@ -1,12 +1,12 @@
 import type { Priority } from '../protocol/index.js';
-import { decide, localMinutesOf, nextWakeAt, type Decision, type DecideInput, type Job, type Playing, type QuietWindow } from './playback/decide.js';
-import { followsOperatorVolume, kindOf, maxDurationMs, reairAfterRestart, volumeFor, type TestAlertPolicy } from './playback/policy.js';
-import type { PcmSource, PlaybackHandle, PlaybackResult, ZoneOutput } from './outputs/output.js';
 import type { Clock } from './clock.js';
-import type { AckOutbox } from './outbox.js';
-import type { JobRow, StationStore } from './store.js';
 import type { ZoneConfig } from './config.js';
+import type { AckOutbox } from './outbox.js';
+import type { PcmSource, PlaybackHandle, PlaybackResult, ZoneOutput } from './outputs/output.js';
+import { type DecideInput, type Decision, decide, type Job, localMinutesOf, nextWakeAt, type Playing, type QuietWindow } from './playback/decide.js';
+import { followsOperatorVolume, kindOf, maxDurationMs, reairAfterRestart, type TestAlertPolicy, volumeFor } from './playback/policy.js';
 import { runRelay } from './relay.js';
+import type { JobRow, StationStore } from './store.js';
 
 /** How the engine obtains audio for a job; implemented by the station's media layer. */
 export interface AudioResolver {
@@ -363,7 +363,12 @@ export class Playout {
 
   private volumeFor(job: JobRow, zone: ZoneConfig): number {
     return volumeFor(
-      { kind: kindOf({ commandType: job.commandType, test: job.spec.test }), zoneMax: zone.maxVolume, zoneVolume: this.zoneVolume.get(zone.id) ?? zone.defaultVolume, requested: job.spec.volume },
+      {
+        kind: kindOf({ commandType: job.commandType, test: job.spec.test }),
+        zoneMax: zone.maxVolume,
+        zoneVolume: this.zoneVolume.get(zone.id) ?? zone.defaultVolume,
+        requested: job.spec.volume,
+      },
       this.o.testAlerts,
     );
   }
@@ -411,7 +416,11 @@ export class Playout {
     );
     cleanups.forEach((c) => c());
     await this.relaysOff(zones);
-    this.finish(a, results, zones.map((z) => z.id));
+    this.finish(
+      a,
+      results,
+      zones.map((z) => z.id),
+    );
   }
 
   private async relaysOff(zones: ZoneConfig[]): Promise<void> {
@@ -462,9 +471,18 @@ export class Playout {
     this.evaluate();
   }
 
-  private ack(job: JobRow, state: 'started' | 'completed' | 'failed' | 'preempted' | 'cancelled' | 'missed', extra: {
-    reason?: string; detail?: string; startedAt?: number; endedAt?: number; sha256?: string; url?: string;
-  }): void {
+  private ack(
+    job: JobRow,
+    state: 'started' | 'completed' | 'failed' | 'preempted' | 'cancelled' | 'missed',
+    extra: {
+      reason?: string;
+      detail?: string;
+      startedAt?: number;
+      endedAt?: number;
+      sha256?: string;
+      url?: string;
+    },
+  ): void {
     this.o.outbox.add({
       state,
       commandId: job.commandId,

@@ -42,12 +42,15 @@ export function runRelay(argv: readonly string[], timeoutMs: number): Promise<Re
       resolve({ ok: false, reason: (e as Error).message, stderr: '' });
       return;
     }
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-      // If the process is unkillable (D state) 'close' may never come; do not hang the caller.
-      setTimeout(() => finish({ ok: false, reason: 'timeout', stderr }), 1000).unref();
-    }, Math.max(1, timeoutMs));
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        child.kill('SIGKILL');
+        // If the process is unkillable (D state) 'close' may never come; do not hang the caller.
+        setTimeout(() => finish({ ok: false, reason: 'timeout', stderr }), 1000).unref();
+      },
+      Math.max(1, timeoutMs),
+    );
 
     child.stderr?.on('data', (b: Buffer) => {
       stderr = (stderr + b.toString('utf8')).slice(-STDERR_LIMIT);

@@ -1,4 +1,4 @@
-import { occurrencesBetween, type Occurrence, type ScheduleBody } from '../protocol/index.js';
+import { type Occurrence, occurrencesBetween, type ScheduleBody } from '../protocol/index.js';
 import type { Clock } from './clock.js';
 import type { StationEventBus } from './events.js';
 import type { AckOutbox } from './outbox.js';
@@ -128,7 +128,17 @@ export class Scheduler {
       'scheduled',
       () => {
         if (!store.addJob(job)) return;
-        outbox.add({ state: 'scheduled', commandId, commandType: 'schedule', broadcastId: job.key, itemId: job.itemId, priority: job.priority, zones: job.zones, plannedAt: job.readyAt, scheduleVersion: version });
+        outbox.add({
+          state: 'scheduled',
+          commandId,
+          commandType: 'schedule',
+          broadcastId: job.key,
+          itemId: job.itemId,
+          priority: job.priority,
+          zones: job.zones,
+          plannedAt: job.readyAt,
+          scheduleVersion: version,
+        });
       },
       this.o.clock.now(),
     );
@@ -157,10 +167,28 @@ export class Scheduler {
       () => {
         if (!store.addJob(job)) return;
         outbox.add({
-          state: 'missed', commandId, commandType: 'schedule', broadcastId: job.key, itemId: job.itemId, priority: job.priority,
-          zones: job.zones, plannedAt: job.readyAt, scheduleVersion: version, reason: 'grace_exceeded', detail,
+          state: 'missed',
+          commandId,
+          commandType: 'schedule',
+          broadcastId: job.key,
+          itemId: job.itemId,
+          priority: job.priority,
+          zones: job.zones,
+          plannedAt: job.readyAt,
+          scheduleVersion: version,
+          reason: 'grace_exceeded',
+          detail,
         });
-        store.addAsRun({ broadcastId: job.key, itemId: job.itemId, title: job.spec.title, zone: job.zones.join(','), priority: job.priority, plannedAt: job.readyAt, outcome: 'missed', reason: occs.length > 1 ? `grace_exceeded (${occs.length} occurrences)` : 'grace_exceeded' });
+        store.addAsRun({
+          broadcastId: job.key,
+          itemId: job.itemId,
+          title: job.spec.title,
+          zone: job.zones.join(','),
+          priority: job.priority,
+          plannedAt: job.readyAt,
+          outcome: 'missed',
+          reason: occs.length > 1 ? `grace_exceeded (${occs.length} occurrences)` : 'grace_exceeded',
+        });
       },
       now,
     );

@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Ack, AudioRef, Priority, ScheduleBody, StoreReset } from '../protocol/index.js';
 
 /** What the engine needs to air one broadcast; persisted so a restart resumes it. */
@@ -314,9 +314,7 @@ export class StationStore {
       .prepare('INSERT OR IGNORE INTO commands(id, type, issuer, seq, received_at, expires_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(c.id, c.type, c.issuer, c.seq, now, c.expiresAt, c.raw);
     this.db
-      .prepare(
-        'INSERT INTO issuers(issuer, highest_seq) VALUES (?, ?) ON CONFLICT(issuer) DO UPDATE SET highest_seq = max(highest_seq, excluded.highest_seq)',
-      )
+      .prepare('INSERT INTO issuers(issuer, highest_seq) VALUES (?, ?) ON CONFLICT(issuer) DO UPDATE SET highest_seq = max(highest_seq, excluded.highest_seq)')
       .run(c.issuer, c.seq);
   }
 
@@ -332,9 +330,9 @@ export class StationStore {
   }
 
   heldCommands(): HeldCommand[] {
-    return (this.db.prepare('SELECT id, raw, topic, held_at, until FROM held ORDER BY held_at').all() as { id: string; raw: string; topic: string; held_at: number; until: number }[]).map(
-      (r) => ({ id: r.id, raw: r.raw, topic: r.topic, heldAt: r.held_at, until: r.until }),
-    );
+    return (
+      this.db.prepare('SELECT id, raw, topic, held_at, until FROM held ORDER BY held_at').all() as { id: string; raw: string; topic: string; held_at: number; until: number }[]
+    ).map((r) => ({ id: r.id, raw: r.raw, topic: r.topic, heldAt: r.held_at, until: r.until }));
   }
 
   heldCount(): number {
@@ -445,7 +443,21 @@ export class StationStore {
         `INSERT INTO asrun(broadcast_id, item_id, title, zone, priority, planned_at, started_at, ended_at, outcome, sha256, reason, file, test)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(r.broadcastId, r.itemId ?? null, r.title, r.zone, r.priority, r.plannedAt, r.startedAt ?? null, r.endedAt ?? null, r.outcome, r.sha256 ?? null, r.reason ?? null, r.file ?? null, r.test ? 1 : 0);
+      .run(
+        r.broadcastId,
+        r.itemId ?? null,
+        r.title,
+        r.zone,
+        r.priority,
+        r.plannedAt,
+        r.startedAt ?? null,
+        r.endedAt ?? null,
+        r.outcome,
+        r.sha256 ?? null,
+        r.reason ?? null,
+        r.file ?? null,
+        r.test ? 1 : 0,
+      );
   }
 
   asRun(opts: { from?: number; to?: number; limit?: number } = {}): AsRunRow[] {
@@ -495,13 +507,31 @@ export class StationStore {
 class UnreadableStore extends Error {}
 
 interface RawJob {
-  key: string; command_id: string; command_type: string; item_id: string | null; priority: string;
-  zones: string; ready_at: number; enqueued_at: number; spec: string; state: string;
+  key: string;
+  command_id: string;
+  command_type: string;
+  item_id: string | null;
+  priority: string;
+  zones: string;
+  ready_at: number;
+  enqueued_at: number;
+  spec: string;
+  state: string;
 }
 interface RawAsRun {
-  broadcast_id: string; item_id: string | null; title: string; zone: string; priority: string; planned_at: number;
-  started_at: number | null; ended_at: number | null; outcome: string; sha256: string | null; reason: string | null;
-  file: string | null; test: number;
+  broadcast_id: string;
+  item_id: string | null;
+  title: string;
+  zone: string;
+  priority: string;
+  planned_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  outcome: string;
+  sha256: string | null;
+  reason: string | null;
+  file: string | null;
+  test: number;
 }
 
 function toJob(r: RawJob): JobRow {

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { CentralState, type StoreReset, type Telemetry } from '../protocol/index.js';
 import type { Clock } from './clock.js';
 import type { StationConfig } from './config.js';
-import type { Playout } from './playout.js';
 import type { MediaCache } from './media/cache.js';
+import type { Playout } from './playout.js';
 import type { StationStore } from './store.js';
 import type { StationTransport } from './transport.js';
 
@@ -83,7 +83,9 @@ export class StationTelemetry {
     try {
       const s = statfsSync(config.dataDir);
       diskFree = Number(s.bavail) * Number(s.bsize);
-    } catch { /* unknown */ }
+    } catch {
+      /* unknown */
+    }
     const t: Telemetry = {
       v: 1,
       type: 'telemetry',
@@ -140,7 +142,9 @@ export class StationTelemetry {
     try {
       writeFileSync(`${file}.tmp`, JSON.stringify(status, null, 2) + '\n');
       renameSync(`${file}.tmp`, file);
-    } catch { /* full or read-only disk: telemetry still says so */ }
+    } catch {
+      /* full or read-only disk: telemetry still says so */
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import { connectBroker, type BrokerOptions } from '../io/mqtt.js';
+import { type BrokerOptions, connectBroker } from '../io/mqtt.js';
 import type { Topics } from '../protocol/index.js';
 import { isStoreError } from './store.js';
 

@@ -53,12 +53,20 @@ export class AckView {
 
   /** Stations with an ack in one of `states` for a broadcast (or command) id. */
   stations(id: string, states: readonly string[]): Set<string> {
-    return new Set(this.all().filter((a) => (a.broadcast_id === id || a.command_id === id) && states.includes(a.state)).map((a) => a.station));
+    return new Set(
+      this.all()
+        .filter((a) => (a.broadcast_id === id || a.command_id === id) && states.includes(a.state))
+        .map((a) => a.station),
+    );
   }
 
   /** Same, for a schedule item (its occurrences have derived broadcast ids). */
   itemStations(itemId: string, states: readonly string[]): Set<string> {
-    return new Set(this.all().filter((a) => a.command_type === 'schedule' && a.item_id === itemId && states.includes(a.state)).map((a) => a.station));
+    return new Set(
+      this.all()
+        .filter((a) => a.command_type === 'schedule' && a.item_id === itemId && states.includes(a.state))
+        .map((a) => a.station),
+    );
   }
 
   /** When the collector received the first ack in `states` from `station` for `id`. */

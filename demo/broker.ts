@@ -17,7 +17,10 @@ export interface DemoBroker {
   stop(): Promise<void>;
 }
 
-interface AclRule { access: 'read' | 'write' | 'readwrite'; pattern: string }
+interface AclRule {
+  access: 'read' | 'write' | 'readwrite';
+  pattern: string;
+}
 
 /** Mosquitto `$7$` (PBKDF2-SHA512) password line check, as mosquitto does it. */
 export function checkPasswordLine(line: string, password: string): boolean {
@@ -91,7 +94,13 @@ export interface DemoBrokerFiles {
  * refuses the connection), so a station's credentials can never take over another session.
  */
 export async function startDemoBroker(files: DemoBrokerFiles): Promise<DemoBroker> {
-  const lines = (t: string) => new Map(t.split('\n').filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l]));
+  const lines = (t: string) =>
+    new Map(
+      t
+        .split('\n')
+        .filter((l) => l.includes(':'))
+        .map((l) => [l.slice(0, l.indexOf(':')), l]),
+    );
   const stationPasswd = watched(files.passwd, lines, new Map<string, string>());
   const centralPasswd = watched(files.centralPasswd, lines, new Map<string, string>());
   const acl = watched(files.acl, parseAcl, new Map<string, AclRule[]>());
@@ -130,7 +139,12 @@ export async function startDemoBroker(files: DemoBrokerFiles): Promise<DemoBroke
         done(null, null); // SUBACK 0x80, like mosquitto
       },
     },
-    { extraListeners: 1, onConnection: (socket, listener) => { if (listener === 1) stationSockets.add(socket); } },
+    {
+      extraListeners: 1,
+      onConnection: (socket, listener) => {
+        if (listener === 1) stationSockets.add(socket);
+      },
+    },
   );
   return {
     port: embedded.port,

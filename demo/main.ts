@@ -15,8 +15,8 @@ import { provisionStation } from '../controller-cli/provision.js';
 import { findFfmpeg } from '../io/ffmpeg.js';
 import { spoken } from '../io/i18n.js';
 import { AckView } from './acks.js';
-import { startDemoBroker, type DemoBroker } from './broker.js';
-import { LOA_BIN, LoggedProcess, ROOT, runLoa, STATION_BIN, type RunResult } from './procs.js';
+import { type DemoBroker, startDemoBroker } from './broker.js';
+import { LOA_BIN, LoggedProcess, ROOT, type RunResult, runLoa, STATION_BIN } from './procs.js';
 import { adaptStationConfig, copyAudio, isoInZone, prepareOutDir, writeFleet, writeSchedule } from './setup.js';
 
 const TZ = 'Asia/Ho_Chi_Minh';
@@ -67,7 +67,12 @@ const rel = (p: string) => {
   const r = path.relative(process.cwd(), p);
   return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : p;
 };
-const indent = (text: string) => text.trimEnd().split('\n').map((l) => `      ${l}`).join('\n') + '\n';
+const indent = (text: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join('\n') + '\n';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const problems: string[] = [];
 
@@ -173,7 +178,9 @@ async function main(): Promise<number> {
   say(`ffmpeg for the stations: ${ffmpeg}`);
   const audioDir = copyAudio(out);
   broker = await startDemoBroker({ passwd: path.join(out, 'broker', 'passwd'), centralPasswd: path.join(out, 'broker', 'passwd-central'), acl: path.join(out, 'broker', 'acl') });
-  say(`MQTT broker (Aedes, in this process): central listener ${broker.url}, station listener ${broker.stationUrl} (client id = user name); no anonymous access, users and ACL from \`loa broker config\``);
+  say(
+    `MQTT broker (Aedes, in this process): central listener ${broker.url}, station listener ${broker.stationUrl} (client id = user name); no anonymous access, users and ACL from \`loa broker config\``,
+  );
   const fleet = writeFleet(out, broker, N);
   const ids = fleet.stations.map((s) => s.id);
   say(`fleet file: ${rel(fleet.file)} (${N} stations in ${new Set(fleet.stations.flatMap((s) => s.groups)).size} groups)`);
@@ -218,7 +225,7 @@ async function main(): Promise<number> {
   }
 
   // ---- 3. the morning schedule ----------------------------------------------------------
-  step('Ward staff push the day\'s schedule (live relay + morning news)');
+  step("Ward staff push the day's schedule (live relay + morning news)");
   const plan = (base: number) => ({ relayAt: base, relaySec: 3, newsAt: opts.relay ? base + 3500 : base, eveningAt: base + 3 * 3600_000 });
   // The first item a few seconds from now: time to validate, push, apply and fetch the clips.
   const scheduleFile = writeSchedule(out, relayUrl, plan(Date.now() + 4000), TZ);
@@ -226,7 +233,11 @@ async function main(): Promise<number> {
   else say(dim('--no-relay: the schedule has no live-relay item'));
   await loa(['schedule', 'validate', scheduleFile]);
   await loa(['schedule', 'push', scheduleFile]);
-  await until('schedule applied everywhere', () => [...ids].every((id) => acks!.all().some((a) => a.station === id && a.command_type === 'schedule' && a.state === 'applied')), 20_000);
+  await until(
+    'schedule applied everywhere',
+    () => [...ids].every((id) => acks!.all().some((a) => a.station === id && a.command_type === 'schedule' && a.state === 'applied')),
+    20_000,
+  );
   await loa(['schedule', 'diff', scheduleFile]);
   const items = [...(relayUrl ? ['tiep-song-vov1'] : []), 'ban-tin-sang'];
   for (const item of items) {
@@ -253,12 +264,19 @@ async function main(): Promise<number> {
   step(`Power is back at ${lost}; a priority bulletin goes to everyone`);
   startStation(lost);
   say(`$ loa-station run --config ${rel(path.join(out, 'stations', lost, 'station.yaml'))}   ${dim('(restarted)')}`);
-  const bulletinRun = await loa(['announce', path.join(audioDir, 'speech-vi.wav'), '--to', 'all', '--priority', 'priority', '--chime', '--title', '07:30 Bản tin ưu tiên: lịch cắt điện', '--wait', '40'], { okCodes: [0, 3] });
+  const bulletinRun = await loa(
+    ['announce', path.join(audioDir, 'speech-vi.wav'), '--to', 'all', '--priority', 'priority', '--chime', '--title', '07:30 Bản tin ưu tiên: lịch cắt điện', '--wait', '40'],
+    { okCodes: [0, 3] },
+  );
   if (bulletinRun.code === 3) problems.push('the priority bulletin did not start everywhere within --wait 40');
   const bulletin = idsIn(bulletinRun.stdout + bulletinRun.stderr, 'announce')[0]!;
   await until(`${lost} to play the announcement it missed`, () => acks!.stations(announcement, ['completed']).has(lost), 40_000);
   const lateAt = acks.receivedAt(announcement, lost, ['completed']);
-  say(green(`${lost} played the 07:00 announcement after its restart; its acks reached the collector ${lateAt ? ((lateAt - othersDoneAt) / 1000).toFixed(1) : '?'} s after the others: ${N}/${N}`));
+  say(
+    green(
+      `${lost} played the 07:00 announcement after its restart; its acks reached the collector ${lateAt ? ((lateAt - othersDoneAt) / 1000).toFixed(1) : '?'} s after the others: ${N}/${N}`,
+    ),
+  );
 
   // ---- 6. emergency: draft + approve, preempting a programme ------------------------------
   step('A music programme is on air when a storm warning is issued (two-person rule)');
@@ -348,7 +366,8 @@ async function main(): Promise<number> {
   const wavs = listWavs(recDir);
   const first = ids[0]!;
   say(`${wavs.length} WAV files (48 kHz mono, what each speaker zone played) under ${rel(recDir)}/:`);
-  for (const z of existsSync(path.join(recDir, first)) ? readdirSync(path.join(recDir, first)) : []) say(`  ${rel(path.join(recDir, first, z))}/  ${dim(`(${listWavs(path.join(recDir, first, z)).length} files)`)}`);
+  for (const z of existsSync(path.join(recDir, first)) ? readdirSync(path.join(recDir, first)) : [])
+    say(`  ${rel(path.join(recDir, first, z))}/  ${dim(`(${listWavs(path.join(recDir, first, z)).length} files)`)}`);
   say(dim(`e.g. aplay ${rel(wavs.find((w) => w.includes(`${path.sep}${first}${path.sep}`) && /alert/.test(w)) ?? wavs[0] ?? recDir)}  (or any audio player)`));
   say(dim(`station as-run log: node ${rel(STATION_BIN)} log --config ${rel(path.join(out, 'stations', first, 'station.yaml'))}`));
   if (broker.stats.refusedLogins + broker.stats.deniedPublishes + broker.stats.deniedSubscriptions > 0) {

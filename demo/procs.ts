@@ -1,5 +1,5 @@
 // Child processes of the demo: the real `loa` CLI and real `loa-station` daemons.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 
@@ -7,7 +7,11 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const LOA_BIN = path.join(ROOT, 'dist/controller-cli/main.js');
 export const STATION_BIN = path.join(ROOT, 'dist/daemon/main.js');
 
-export interface RunResult { code: number; stdout: string; stderr: string }
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Run `loa ARGS` to completion (the fleet comes from LOA_FLEET in env). */
 export function runLoa(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
@@ -30,7 +34,12 @@ export class LoggedProcess {
   private readonly waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(readonly name: string, argv: string[], env: NodeJS.ProcessEnv, logFile: string) {
+  constructor(
+    readonly name: string,
+    argv: string[],
+    env: NodeJS.ProcessEnv,
+    logFile: string,
+  ) {
     this.log = createWriteStream(logFile, { flags: 'a' });
     this.proc = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (d: Buffer) => {
@@ -68,7 +77,10 @@ export class LoggedProcess {
     if (line !== undefined) return Promise.resolve(line);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.findIndex((w) => w.resolve === done), 1);
+        this.waiters.splice(
+          this.waiters.findIndex((w) => w.resolve === done),
+          1,
+        );
         reject(new Error(`${this.name}: no line matching ${re} within ${timeoutMs / 1000} s; last output:\n${this.buffer.slice(-1500)}`));
       }, timeoutMs);
       const done = (l: string) => {
@@ -79,7 +91,10 @@ export class LoggedProcess {
       void this.exited.then(({ code, signal }) => {
         if (this.waiters.some((w) => w.resolve === done)) {
           clearTimeout(timer);
-          this.waiters.splice(this.waiters.findIndex((w) => w.resolve === done), 1);
+          this.waiters.splice(
+            this.waiters.findIndex((w) => w.resolve === done),
+            1,
+          );
           reject(new Error(`${this.name} exited (${signal ?? code}) before printing ${re}; last output:\n${this.buffer.slice(-1500)}`));
         }
       });

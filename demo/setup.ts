@@ -1,5 +1,5 @@
 // Files the demo writes before anything runs: the fleet, station configs, schedule, audio.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ROOT } from './procs.js';
@@ -24,10 +24,19 @@ export function prepareOutDir(out: string): void {
   writeFileSync(path.join(out, MARKER), 'Made by `npm run demo`; deleted and recreated by every run.\n');
 }
 
-interface FleetStationYaml { id: string; name: string; groups: string[]; zones?: { id: string; name: string }[] }
+interface FleetStationYaml {
+  id: string;
+  name: string;
+  groups: string[];
+  zones?: { id: string; name: string }[];
+}
 
 /** The Hội An fleet file with the broker moved to this run's local port. N > 13 adds made-up stations. */
-export function writeFleet(out: string, broker: { url: string; port: number; stationUrl: string; stationPort: number }, count: number): { file: string; stations: FleetStationYaml[] } {
+export function writeFleet(
+  out: string,
+  broker: { url: string; port: number; stationUrl: string; stationPort: number },
+  count: number,
+): { file: string; stations: FleetStationYaml[] } {
   const fleet = parse(readFileSync(HOI_AN_FLEET, 'utf8')) as Record<string, unknown> & { stations: FleetStationYaml[]; groups: { id: string; name: string }[] };
   const stations = fleet.stations.slice(0, count);
   for (let i = stations.length; i < count; i++) {
@@ -52,7 +61,7 @@ export function writeFleet(out: string, broker: { url: string; port: number; sta
   const file = path.join(out, 'fleet.yaml');
   writeFileSync(
     file,
-    '# Written by `npm run demo` from schedules/hoi-an/fleet.yaml: the broker is the demo\'s own\n' +
+    "# Written by `npm run demo` from schedules/hoi-an/fleet.yaml: the broker is the demo's own\n" +
       '# (Aedes, in the demo process) on a free local port; keys, secrets and the central database\n' +
       '# live next to this file. Try: loa --fleet THIS_FILE stations\n' +
       stringify(fleet, { lineWidth: 0 }),
@@ -66,7 +75,10 @@ export function writeFleet(out: string, broker: { url: string; port: number; sta
  */
 export function adaptStationConfig(configFile: string, out: string, stationId: string): void {
   const text = readFileSync(configFile, 'utf8');
-  const header = text.split('\n').filter((l) => l.startsWith('#')).join('\n');
+  const header = text
+    .split('\n')
+    .filter((l) => l.startsWith('#'))
+    .join('\n');
   const cfg = parse(text) as Record<string, unknown> & { zones: { id: string; output: unknown }[]; broker: Record<string, unknown> };
   for (const z of cfg.zones) z.output = { type: 'file', dir: path.join(out, 'recordings', stationId, z.id) };
   cfg.chimes = {
@@ -77,11 +89,9 @@ export function adaptStationConfig(configFile: string, out: string, stationId: s
   cfg.broker.keepaliveSec = 10;
   cfg.telemetrySec = 2;
   cfg.cache = { quotaMB: 64 };
-  writeFileSync(
-    configFile,
-    `${header}\n# Adapted by the demo: zones write WAV files under ${path.join(out, 'recordings', stationId)}/.\n${stringify(cfg, { lineWidth: 0 })}`,
-    { mode: 0o600 },
-  );
+  writeFileSync(configFile, `${header}\n# Adapted by the demo: zones write WAV files under ${path.join(out, 'recordings', stationId)}/.\n${stringify(cfg, { lineWidth: 0 })}`, {
+    mode: 0o600,
+  });
 }
 
 export const AUDIO = ['speech-vi.wav', 'music-10s.mp3', 'chime-normal.wav', 'chime-priority.wav', 'chime-emergency.wav'] as const;
@@ -96,7 +106,14 @@ export function copyAudio(out: string): string {
 /** ISO time with the zone's offset, e.g. 2026-12-12T07:30:05.000+07:00. */
 export function isoInZone(ms: number, tz: string): string {
   const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
   }).formatToParts(new Date(ms));
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
   const local = Date.UTC(+get('year'), +get('month') - 1, +get('day'), +get('hour'), +get('minute'), +get('second'));
@@ -108,7 +125,12 @@ export function isoInZone(ms: number, tz: string): string {
   return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}.${ms3}${sign}${hh}:${mm}`;
 }
 
-export interface DemoScheduleTimes { relayAt: number; newsAt: number; relaySec: number; eveningAt: number }
+export interface DemoScheduleTimes {
+  relayAt: number;
+  newsAt: number;
+  relaySec: number;
+  eveningAt: number;
+}
 
 /** The "morning" of the accelerated day: a live relay and the ward's own news, seconds apart. */
 export function writeSchedule(out: string, relayUrl: string | undefined, t: DemoScheduleTimes, tz: string): string {
@@ -143,7 +165,7 @@ export function writeSchedule(out: string, relayUrl: string | undefined, t: Demo
   const file = path.join(dir, 'ngay-demo.yaml');
   writeFileSync(
     file,
-    '# The demo\'s accelerated day: real fleets use cron lines (see schedules/hoi-an/daily.yaml);\n' +
+    "# The demo's accelerated day: real fleets use cron lines (see schedules/hoi-an/daily.yaml);\n" +
       '# here each item is an `at` time a few seconds after the push.\n' +
       stringify({ tz, items }, { lineWidth: 0 }),
   );

@@ -1,9 +1,10 @@
 // The one module that starts ffmpeg. Always an argument array via spawn, never a shell:
 // file names and URLs come from the network and must not be interpreted.
-import { setPriority } from 'node:os';
-import { spawn, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
@@ -46,12 +47,7 @@ const requireHere = createRequire(import.meta.url);
 function fromPackage(name: 'ffmpeg-static' | '@ffmpeg-installer/ffmpeg'): string | undefined {
   try {
     const mod: unknown = requireHere(name);
-    const p =
-      typeof mod === 'string'
-        ? mod
-        : mod && typeof mod === 'object' && typeof (mod as { path?: unknown }).path === 'string'
-          ? (mod as { path: string }).path
-          : undefined;
+    const p = typeof mod === 'string' ? mod : mod && typeof mod === 'object' && typeof (mod as { path?: unknown }).path === 'string' ? (mod as { path: string }).path : undefined;
     return p && isExecutableFile(p) ? p : undefined;
   } catch {
     // Not installed, or the package threw because this platform has no binary.
@@ -98,8 +94,7 @@ export function findFfmpeg(opts: { configured?: string } = {}): FfmpegLocation {
   }
   if (!found) {
     throw new FfmpegNotFoundError(
-      'ffmpeg not found: set LOA_FFMPEG or the config ffmpeg path, install it (apt-get install ffmpeg), ' +
-        'or install the npm package @ffmpeg-installer/ffmpeg',
+      'ffmpeg not found: set LOA_FFMPEG or the config ffmpeg path, install it (apt-get install ffmpeg), ' + 'or install the npm package @ffmpeg-installer/ffmpeg',
     );
   }
   lookupCache.set(key, found);
@@ -359,9 +354,7 @@ export function spawnFfmpeg(args: string[], opts: SpawnFfmpegOptions = {}): Ffmp
         code,
         signal,
         stderr: text,
-        error: failed
-          ? new FfmpegError({ args, ffmpegPath, code, signal, stderr: text, timedOut, aborted, spawnError })
-          : undefined,
+        error: failed ? new FfmpegError({ args, ffmpegPath, code, signal, stderr: text, timedOut, aborted, spawnError }) : undefined,
       });
     });
   });

@@ -7,12 +7,18 @@ export type Lang = 'en' | 'vi';
 type Entry = { en: string; vi: string };
 
 const cli = {
-  'cli.description': { en: 'Loa central controller: fleet, keys, broker, schedules, announcements, alerts, reports', vi: 'Bộ điều khiển trung tâm Loa: đài, khóa, broker, lịch phát, thông báo, cảnh báo, báo cáo' },
+  'cli.description': {
+    en: 'Loa central controller: fleet, keys, broker, schedules, announcements, alerts, reports',
+    vi: 'Bộ điều khiển trung tâm Loa: đài, khóa, broker, lịch phát, thông báo, cảnh báo, báo cáo',
+  },
   'error.invalid': { en: '{path}: {reason}', vi: '{path}: {reason}' },
 
   // commands
   'cmd.keys': { en: 'signing keys (Ed25519)', vi: 'khóa ký (Ed25519)' },
-  'cmd.keys.init': { en: 'create your signing key pair: the private key in your own key directory, the public key in the fleet', vi: 'tạo cặp khóa ký của bạn: khóa bí mật trong thư mục khóa riêng, khóa công khai vào hồ sơ các đài' },
+  'cmd.keys.init': {
+    en: 'create your signing key pair: the private key in your own key directory, the public key in the fleet',
+    vi: 'tạo cặp khóa ký của bạn: khóa bí mật trong thư mục khóa riêng, khóa công khai vào hồ sơ các đài',
+  },
   'cmd.keys.list': { en: 'list signing keys and what they may sign', vi: 'liệt kê khóa ký và quyền ký' },
   'cmd.broker': { en: 'MQTT broker (mosquitto) configuration', vi: 'cấu hình broker MQTT (mosquitto)' },
   'cmd.broker.config': { en: 'write mosquitto.conf, password file and ACL for the fleet', vi: 'ghi mosquitto.conf, tệp mật khẩu và ACL cho các đài' },
@@ -24,7 +30,10 @@ const cli = {
   'cmd.schedule.next': { en: 'list the next fire times per station', vi: 'liệt kê các lần phát tiếp theo của từng đài' },
   'cmd.schedule.diff': { en: 'compare schedule files with what stations have applied', vi: 'so sánh tệp lịch với lịch các đài đang áp dụng' },
   'cmd.announce': { en: 'broadcast an announcement (audio file or --text)', vi: 'phát thông báo (tệp âm thanh hoặc --text)' },
-  'cmd.alert': { en: 'emergency alert: --test sends now, a live alert is drafted for approval', vi: 'cảnh báo khẩn cấp: --test gửi ngay, cảnh báo thật cần người thứ hai phê duyệt' },
+  'cmd.alert': {
+    en: 'emergency alert: --test sends now, a live alert is drafted for approval',
+    vi: 'cảnh báo khẩn cấp: --test gửi ngay, cảnh báo thật cần người thứ hai phê duyệt',
+  },
   'cmd.alert.approve': { en: 'second signature on a live alert draft, then send it', vi: 'ký lần hai bản nháp cảnh báo rồi gửi' },
   'cmd.alert.cancel': { en: 'cancel an alert and broadcast the scripted correction', vi: 'hủy cảnh báo và phát thông báo đính chính' },
   'cmd.collect': { en: 'run the central collector (state, telemetry, acks into SQLite)', vi: 'chạy bộ thu trung tâm (trạng thái, đo lường, xác nhận vào SQLite)' },
@@ -52,7 +61,7 @@ const cli = {
   'opt.noTls': { en: 'no TLS listener', vi: 'không mở cổng TLS' },
   'opt.station': { en: 'only these stations (comma-separated)', vi: 'chỉ các đài này (phân cách bằng dấu phẩy)' },
   'opt.key': { en: 'signing key id', vi: 'mã khóa ký' },
-  'opt.approveKey': { en: 'your signing key (not the drafter\'s)', vi: 'khóa ký của bạn (khác người soạn)' },
+  'opt.approveKey': { en: "your signing key (not the drafter's)", vi: 'khóa ký của bạn (khác người soạn)' },
   'opt.reason': { en: 'reason recorded with the cancel', vi: 'lý do hủy' },
   'opt.from': { en: 'start time (YYYY-MM-DD[ HH:MM], HH:MM or ISO)', vi: 'thời điểm bắt đầu (YYYY-MM-DD[ HH:MM], HH:MM hoặc ISO)' },
   'opt.toDate': { en: 'end date or time (a date includes the whole day)', vi: 'ngày hoặc giờ kết thúc (ngày tính cả ngày)' },
@@ -63,7 +72,10 @@ const cli = {
   'opt.controlZone': { en: 'only this zone (volume)', vi: 'chỉ vùng loa này (volume)' },
   'opt.correctionAudio': { en: 'recorded correction to air instead of synthesised speech', vi: 'bản ghi đính chính thay cho giọng đọc tổng hợp' },
   'control.needVolume': { en: 'control volume needs --volume 0-100', vi: 'lệnh volume cần --volume 0-100' },
-  'control.action': { en: 'unknown control action {value}: expected volume, stop, resume, rebirth or resync', vi: 'lệnh không hợp lệ {value}: cần volume, stop, resume, rebirth hoặc resync' },
+  'control.action': {
+    en: 'unknown control action {value}: expected volume, stop, resume, rebirth or resync',
+    vi: 'lệnh không hợp lệ {value}: cần volume, stop, resume, rebirth hoặc resync',
+  },
   'opt.to': { en: 'targets: station ids, group ids or all (comma-separated)', vi: 'đích: mã đài, mã cụm hoặc all (phân cách bằng dấu phẩy)' },
   'opt.at': { en: 'air at this time (HH:MM, YYYY-MM-DD HH:MM or ISO)', vi: 'phát lúc (HH:MM, YYYY-MM-DD HH:MM hoặc ISO)' },
   'opt.priority': { en: 'priority level', vi: 'mức ưu tiên' },
@@ -74,7 +86,10 @@ const cli = {
   'opt.interrupt': { en: 'interrupt what is playing instead of waiting', vi: 'ngắt nội dung đang phát thay vì chờ' },
   'opt.title': { en: 'title for logs and reports', vi: 'tiêu đề cho nhật ký và báo cáo' },
   'opt.wait': { en: 'wait up to SECONDS for stations to confirm', vi: 'chờ tối đa SECONDS giây để các đài xác nhận' },
-  'opt.test': { en: 'test alert: one signature, sent at once; stations play it as a priority item after their own "this is a test"', vi: 'cảnh báo thử nghiệm: một chữ ký, gửi ngay; các đài phát như bản tin ưu tiên, sau lời báo thử nghiệm của đài' },
+  'opt.test': {
+    en: 'test alert: one signature, sent at once; stations play it as a priority item after their own "this is a test"',
+    vi: 'cảnh báo thử nghiệm: một chữ ký, gửi ngay; các đài phát như bản tin ưu tiên, sau lời báo thử nghiệm của đài',
+  },
   'opt.clientId': { en: 'MQTT client id (default from the fleet file)', vi: 'mã client MQTT (mặc định theo tệp cấu hình)' },
   'opt.verbose': { en: 'log every batch', vi: 'ghi nhật ký từng lô' },
   'opt.watch': { en: 'refresh every 2 seconds', vi: 'làm mới mỗi 2 giây' },
@@ -99,7 +114,10 @@ const cli = {
 
   // keys
   'keys.badName': { en: 'key name "{name}" is invalid: expected [a-z0-9-]{1,64}', vi: 'tên khóa "{name}" không hợp lệ: cần [a-z0-9-]{1,64}' },
-  'keys.exists': { en: '{file} already exists (use --force to replace it; stations trusting the old key will reject new commands)', vi: '{file} đã tồn tại (dùng --force để thay; các đài tin khóa cũ sẽ từ chối lệnh mới)' },
+  'keys.exists': {
+    en: '{file} already exists (use --force to replace it; stations trusting the old key will reject new commands)',
+    vi: '{file} đã tồn tại (dùng --force để thay; các đài tin khóa cũ sẽ từ chối lệnh mới)',
+  },
   'keys.created': { en: 'created key {id}\nprivate key: {file} (mode 0600)\npublic key: {pub}', vi: 'đã tạo khóa {id}\nkhóa bí mật: {file} (quyền 0600)\nkhóa công khai: {pub}' },
   'keys.missingPublic': { en: 'no public key for {id} ({file}): run `loa keys init {id}`', vi: 'không có khóa công khai của {id} ({file}): chạy `loa keys init {id}`' },
   'keys.missingPrivate': { en: 'no private key for {id} at {file}', vi: 'không có khóa bí mật của {id} tại {file}' },
@@ -110,18 +128,36 @@ const cli = {
 
   // broker
   'broker.wrote': { en: 'wrote {file}', vi: 'đã ghi {file}' },
-  'broker.tlsGenerated': { en: 'TLS listener enabled with a generated CA and server certificate (CA: {ca}); set broker.tls.ca in the fleet file to it', vi: 'đã bật TLS với CA và chứng chỉ máy chủ tự tạo (CA: {ca}); đặt broker.tls.ca trong tệp cấu hình' },
-  'broker.tlsCommented': { en: 'openssl not found: the TLS listener is written commented out; create certificates and enable it', vi: 'không có openssl: cổng TLS được ghi ở dạng chú thích; hãy tạo chứng chỉ rồi bật' },
-  'broker.ownership': { en: 'mosquitto must be able to read {dir}/passwd, passwd-central, acl and tls/server.key (chown them to the mosquitto user)', vi: 'mosquitto phải đọc được {dir}/passwd, passwd-central, acl và tls/server.key (chown cho người dùng mosquitto)' },
-  'broker.noCentralPassword': { en: 'central broker password file {file} is missing: run `loa broker config` first', vi: 'thiếu tệp mật khẩu broker trung tâm {file}: chạy `loa broker config` trước' },
+  'broker.tlsGenerated': {
+    en: 'TLS listener enabled with a generated CA and server certificate (CA: {ca}); set broker.tls.ca in the fleet file to it',
+    vi: 'đã bật TLS với CA và chứng chỉ máy chủ tự tạo (CA: {ca}); đặt broker.tls.ca trong tệp cấu hình',
+  },
+  'broker.tlsCommented': {
+    en: 'openssl not found: the TLS listener is written commented out; create certificates and enable it',
+    vi: 'không có openssl: cổng TLS được ghi ở dạng chú thích; hãy tạo chứng chỉ rồi bật',
+  },
+  'broker.ownership': {
+    en: 'mosquitto must be able to read {dir}/passwd, passwd-central, acl and tls/server.key (chown them to the mosquitto user)',
+    vi: 'mosquitto phải đọc được {dir}/passwd, passwd-central, acl và tls/server.key (chown cho người dùng mosquitto)',
+  },
+  'broker.noCentralPassword': {
+    en: 'central broker password file {file} is missing: run `loa broker config` first',
+    vi: 'thiếu tệp mật khẩu broker trung tâm {file}: chạy `loa broker config` trước',
+  },
   'broker.unreachable': { en: 'cannot connect to the broker ({urls}): {reason}', vi: 'không kết nối được broker ({urls}): {reason}' },
 
   // provision
   'provision.noSigners': { en: '{file}: signers is empty: a station would trust no key', vi: '{file}: signers trống: đài sẽ không tin khóa nào' },
   'provision.noCa': { en: 'broker CA {file} not found: run `loa broker config` or fix broker.tls.ca', vi: 'không thấy CA {file}: chạy `loa broker config` hoặc sửa broker.tls.ca' },
   'provision.wrote': { en: 'wrote {file} for {station} (new broker password)', vi: 'đã ghi {file} cho {station} (mật khẩu broker mới)' },
-  'provision.reload': { en: 'password file {file} rewritten: the broker must reload it (systemctl reload mosquitto, or kill -HUP)', vi: 'đã ghi lại tệp mật khẩu {file}: broker cần nạp lại (systemctl reload mosquitto, hoặc kill -HUP)' },
-  'provision.noBrokerDir': { en: 'no broker config found: run `loa broker config --out DIR` so the broker learns the new password', vi: 'chưa có cấu hình broker: chạy `loa broker config --out DIR` để broker nhận mật khẩu mới' },
+  'provision.reload': {
+    en: 'password file {file} rewritten: the broker must reload it (systemctl reload mosquitto, or kill -HUP)',
+    vi: 'đã ghi lại tệp mật khẩu {file}: broker cần nạp lại (systemctl reload mosquitto, hoặc kill -HUP)',
+  },
+  'provision.noBrokerDir': {
+    en: 'no broker config found: run `loa broker config --out DIR` so the broker learns the new password',
+    vi: 'chưa có cấu hình broker: chạy `loa broker config --out DIR` để broker nhận mật khẩu mới',
+  },
 
   // targets, audio, time
   'targets.empty': { en: '--to names no target', vi: '--to không có đích nào' },
@@ -136,21 +172,36 @@ const cli = {
   'speech.missingFfmpeg': { en: 'ffmpeg is not installed: install it with `apt-get install ffmpeg`', vi: 'chưa cài ffmpeg: cài bằng `apt-get install ffmpeg`' },
   'speech.failed': { en: 'speech synthesis failed: {reason}', vi: 'tổng hợp giọng nói thất bại: {reason}' },
   'speech.badVoice': { en: 'voice "{voice}" is invalid', vi: 'giọng "{voice}" không hợp lệ' },
-  'time.invalid': { en: '{option} "{value}": expected HH:MM, YYYY-MM-DD[ HH:MM] or an ISO time with offset', vi: '{option} "{value}": cần HH:MM, YYYY-MM-DD[ HH:MM] hoặc giờ ISO có múi giờ' },
+  'time.invalid': {
+    en: '{option} "{value}": expected HH:MM, YYYY-MM-DD[ HH:MM] or an ISO time with offset',
+    vi: '{option} "{value}": cần HH:MM, YYYY-MM-DD[ HH:MM] hoặc giờ ISO có múi giờ',
+  },
 
   // announce / alert
-  'announce.priority': { en: '--priority must be normal or priority (emergency is `loa alert`), got {value}', vi: '--priority phải là normal hoặc priority (khẩn cấp dùng `loa alert`), nhận {value}' },
+  'announce.priority': {
+    en: '--priority must be normal or priority (emergency is `loa alert`), got {value}',
+    vi: '--priority phải là normal hoặc priority (khẩn cấp dùng `loa alert`), nhận {value}',
+  },
   'send.sent': { en: 'sent {type} {id} to {count} station(s) via {topics}', vi: 'đã gửi {type} {id} tới {count} đài qua {topics}' },
   'alert.needsTo': { en: 'missing --to TARGETS', vi: 'thiếu --to TARGETS' },
-  'alert.drafted': { en: 'live alert {id} drafted: {file}\nit needs {needed} more signature(s): loa alert approve {file} --key OTHER_KEY', vi: 'đã soạn cảnh báo thật {id}: {file}\ncần thêm {needed} chữ ký: loa alert approve {file} --key KHOA_KHAC' },
+  'alert.drafted': {
+    en: 'live alert {id} drafted: {file}\nit needs {needed} more signature(s): loa alert approve {file} --key OTHER_KEY',
+    vi: 'đã soạn cảnh báo thật {id}: {file}\ncần thêm {needed} chữ ký: loa alert approve {file} --key KHOA_KHAC',
+  },
   'alert.noDraft': { en: 'draft {file} not found', vi: 'không tìm thấy bản nháp {file}' },
   'alert.badDraft': { en: 'draft {file} is not valid: {reason}', vi: 'bản nháp {file} không hợp lệ: {reason}' },
   'alert.draftSignerNotAllowed': { en: 'draft is signed by {key}, which may not sign alerts', vi: 'bản nháp được ký bởi {key}, khóa không được phép ký cảnh báo' },
-  'alert.draftTampered': { en: 'signature by {key} does not verify: the draft was changed after signing; refusing to approve', vi: 'chữ ký của {key} không hợp lệ: bản nháp đã bị sửa sau khi ký; từ chối phê duyệt' },
+  'alert.draftTampered': {
+    en: 'signature by {key} does not verify: the draft was changed after signing; refusing to approve',
+    vi: 'chữ ký của {key} không hợp lệ: bản nháp đã bị sửa sau khi ký; từ chối phê duyệt',
+  },
   'alert.draftExpired': { en: 'draft {id} expired at {at}: draft a new alert', vi: 'bản nháp {id} đã hết hạn lúc {at}: hãy soạn cảnh báo mới' },
   'alert.approveNeedsKey': { en: 'approve needs --key (your own key)', vi: 'phê duyệt cần --key (khóa của bạn)' },
   'alert.sameKey': { en: 'key {key} has already signed: a second person must approve with a different key', vi: 'khóa {key} đã ký: người thứ hai phải phê duyệt bằng khóa khác' },
-  'alert.approving': { en: 'approving {type} {id} "{title}" (test: {test}) for {target}, valid until {expires}', vi: 'phê duyệt {type} {id} "{title}" (thử nghiệm: {test}) cho {target}, hiệu lực đến {expires}' },
+  'alert.approving': {
+    en: 'approving {type} {id} "{title}" (test: {test}) for {target}, valid until {expires}',
+    vi: 'phê duyệt {type} {id} "{title}" (thử nghiệm: {test}) cho {target}, hiệu lực đến {expires}',
+  },
   'alert.unknownBroadcast': { en: 'no alert {id} in the central database', vi: 'không có cảnh báo {id} trong cơ sở dữ liệu trung tâm' },
   'alert.cancelTitle': { en: 'cancel {id}', vi: 'hủy {id}' },
 
@@ -176,9 +227,18 @@ const cli = {
   'collect.invalid': { en: 'ignored invalid message on {topic}: {reason}', vi: 'bỏ qua tin không hợp lệ trên {topic}: {reason}' },
   'collect.batch': { en: 'wrote {count} message(s)', vi: 'đã ghi {count} tin' },
   'collect.writeFailed': { en: 'database write failed, will retry: {reason}', vi: 'ghi cơ sở dữ liệu lỗi, sẽ thử lại: {reason}' },
-  'collect.stopped': { en: 'collector stopped: {acks} acks ({duplicates} duplicates, {conflicts} conflicts), {states} states, {telemetry} telemetry, {invalid} invalid, {receipts} receipts', vi: 'bộ thu dừng: {acks} xác nhận ({duplicates} trùng, {conflicts} mâu thuẫn), {states} trạng thái, {telemetry} đo lường, {invalid} không hợp lệ, {receipts} biên nhận' },
-  'collect.conflict': { en: 'CONFLICT: station {station} sent ack {seq} (store {db}) again with different content; both are kept in ack_conflicts', vi: 'MÂU THUẪN: đài {station} gửi lại xác nhận {seq} (kho {db}) với nội dung khác; cả hai được lưu trong ack_conflicts' },
-  'collect.maintenance': { en: 'maintenance: cleared {cleared} retained clip(s), kept {kept}; pruned {pruned}', vi: 'bảo trì: xóa {cleared} tệp âm thanh lưu trên broker, giữ {kept}; dọn {pruned}' },
+  'collect.stopped': {
+    en: 'collector stopped: {acks} acks ({duplicates} duplicates, {conflicts} conflicts), {states} states, {telemetry} telemetry, {invalid} invalid, {receipts} receipts',
+    vi: 'bộ thu dừng: {acks} xác nhận ({duplicates} trùng, {conflicts} mâu thuẫn), {states} trạng thái, {telemetry} đo lường, {invalid} không hợp lệ, {receipts} biên nhận',
+  },
+  'collect.conflict': {
+    en: 'CONFLICT: station {station} sent ack {seq} (store {db}) again with different content; both are kept in ack_conflicts',
+    vi: 'MÂU THUẪN: đài {station} gửi lại xác nhận {seq} (kho {db}) với nội dung khác; cả hai được lưu trong ack_conflicts',
+  },
+  'collect.maintenance': {
+    en: 'maintenance: cleared {cleared} retained clip(s), kept {kept}; pruned {pruned}',
+    vi: 'bảo trì: xóa {cleared} tệp âm thanh lưu trên broker, giữ {kept}; dọn {pruned}',
+  },
   'collect.maintenanceFailed': { en: 'maintenance failed, will retry tomorrow: {reason}', vi: 'bảo trì lỗi, sẽ thử lại ngày mai: {reason}' },
 
   // stations, reports
@@ -225,23 +285,62 @@ const cli = {
   'col.pushed': { en: 'PUSHED', vi: 'ĐÃ GỬI' },
   'col.applied': { en: 'APPLIED', vi: 'ĐÃ ÁP DỤNG' },
   'col.changes': { en: 'CHANGES', vi: 'THAY ĐỔI' },
-  'provision.sameKeyTwice': { en: 'signers {a} and {b} are the same public key: one person could meet the alert quorum alone; give each signer its own key', vi: 'hai người ký {a} và {b} dùng cùng một khóa công khai: một người có thể tự đủ số chữ ký cảnh báo; mỗi người ký cần khóa riêng' },
-  'opt.stationPort': { en: 'port of a plain station listener (a closed LAN or one machine); stations get TLS otherwise', vi: 'cổng nghe không mã hóa cho các đài (mạng nội bộ kín hoặc một máy); nếu không các đài dùng TLS' },
-  'keys.otherOwner': { en: '{path} belongs to another account (uid {uid}): a private key must be readable by its owner alone', vi: '{path} thuộc tài khoản khác (uid {uid}): khóa bí mật chỉ chủ sở hữu được đọc' },
-  'keys.readableByOthers': { en: '{path} is readable by other accounts (mode {mode}): chmod 700 the key directory and 600 the key', vi: '{path} tài khoản khác đọc được (quyền {mode}): chmod 700 thư mục khóa và 600 tệp khóa' },
-  'keys.secondAlertKey': { en: '{dir} already holds the private key of alert signer(s) {others}: keeping {id} beside it would let one account meet the two-person rule alone. Each official runs `loa keys init` in their own account (or with their own LOA_KEY_DIR)', vi: '{dir} đã chứa khóa bí mật của người ký cảnh báo {others}: để {id} cùng chỗ thì một tài khoản tự đủ quy tắc hai người. Mỗi cán bộ chạy `loa keys init` trong tài khoản riêng (hoặc LOA_KEY_DIR riêng)' },
+  'provision.sameKeyTwice': {
+    en: 'signers {a} and {b} are the same public key: one person could meet the alert quorum alone; give each signer its own key',
+    vi: 'hai người ký {a} và {b} dùng cùng một khóa công khai: một người có thể tự đủ số chữ ký cảnh báo; mỗi người ký cần khóa riêng',
+  },
+  'opt.stationPort': {
+    en: 'port of a plain station listener (a closed LAN or one machine); stations get TLS otherwise',
+    vi: 'cổng nghe không mã hóa cho các đài (mạng nội bộ kín hoặc một máy); nếu không các đài dùng TLS',
+  },
+  'keys.otherOwner': {
+    en: '{path} belongs to another account (uid {uid}): a private key must be readable by its owner alone',
+    vi: '{path} thuộc tài khoản khác (uid {uid}): khóa bí mật chỉ chủ sở hữu được đọc',
+  },
+  'keys.readableByOthers': {
+    en: '{path} is readable by other accounts (mode {mode}): chmod 700 the key directory and 600 the key',
+    vi: '{path} tài khoản khác đọc được (quyền {mode}): chmod 700 thư mục khóa và 600 tệp khóa',
+  },
+  'keys.secondAlertKey': {
+    en: '{dir} already holds the private key of alert signer(s) {others}: keeping {id} beside it would let one account meet the two-person rule alone. Each official runs `loa keys init` in their own account (or with their own LOA_KEY_DIR)',
+    vi: '{dir} đã chứa khóa bí mật của người ký cảnh báo {others}: để {id} cùng chỗ thì một tài khoản tự đủ quy tắc hai người. Mỗi cán bộ chạy `loa keys init` trong tài khoản riêng (hoặc LOA_KEY_DIR riêng)',
+  },
   'keys.badPublic': { en: 'not a public key: {reason}', vi: 'không phải khóa công khai: {reason}' },
-  'keys.sameAs': { en: 'the public key of {id} is already recorded as {other}: one key under two names would count twice toward the alert quorum', vi: 'khóa công khai của {id} đã được ghi là {other}: một khóa hai tên sẽ bị tính hai lần vào số chữ ký cảnh báo' },
+  'keys.sameAs': {
+    en: 'the public key of {id} is already recorded as {other}: one key under two names would count twice toward the alert quorum',
+    vi: 'khóa công khai của {id} đã được ghi là {other}: một khóa hai tên sẽ bị tính hai lần vào số chữ ký cảnh báo',
+  },
   'keys.imported': { en: 'recorded public key {id}: {file}', vi: 'đã ghi khóa công khai {id}: {file}' },
-  'cmd.keys.import': { en: "record another official's public key (made with `loa keys init` in their account)", vi: "ghi khóa công khai của cán bộ khác (tạo bằng `loa keys init` trong tài khoản của họ)" },
-  'opt.keyDir': { en: 'directory of YOUR private keys (default $LOA_KEY_DIR or ~/.config/loa/keys)', vi: 'thư mục khóa bí mật CỦA BẠN (mặc định $LOA_KEY_DIR hoặc ~/.config/loa/keys)' },
-  'alert.sameKeyOtherName': { en: 'key {key} is the same public key as {other}, which already signed: a second person must approve with their own key', vi: 'khóa {key} trùng khóa công khai với {other} đã ký: người thứ hai phải phê duyệt bằng khóa của chính mình' },
-  'alert.sameKeyFile': { en: '{file} is the very key file {other} signed with: a second person must approve with their own key', vi: '{file} chính là tệp khóa {other} đã dùng để ký: người thứ hai phải phê duyệt bằng khóa của chính mình' },
-  'alert.holdsDrafterKey': { en: "this account also holds the private key of {other}, who drafted it: approve from the second official's own account, where only their key is readable", vi: "tài khoản này cũng giữ khóa bí mật của {other}, người soạn bản nháp: hãy phê duyệt từ tài khoản riêng của cán bộ thứ hai" },
-  'alert.cancelDrafted': { en: 'cancel of live alert {id} and its correction drafted: {file}\na second official approves both: loa alert approve {file} --key OTHER_KEY', vi: 'đã soạn lệnh hủy cảnh báo thật {id} kèm bản đính chính: {file}\ncán bộ thứ hai phê duyệt cả hai: loa alert approve {file} --key KHOA_KHAC' },
+  'cmd.keys.import': {
+    en: "record another official's public key (made with `loa keys init` in their account)",
+    vi: 'ghi khóa công khai của cán bộ khác (tạo bằng `loa keys init` trong tài khoản của họ)',
+  },
+  'opt.keyDir': {
+    en: 'directory of YOUR private keys (default $LOA_KEY_DIR or ~/.config/loa/keys)',
+    vi: 'thư mục khóa bí mật CỦA BẠN (mặc định $LOA_KEY_DIR hoặc ~/.config/loa/keys)',
+  },
+  'alert.sameKeyOtherName': {
+    en: 'key {key} is the same public key as {other}, which already signed: a second person must approve with their own key',
+    vi: 'khóa {key} trùng khóa công khai với {other} đã ký: người thứ hai phải phê duyệt bằng khóa của chính mình',
+  },
+  'alert.sameKeyFile': {
+    en: '{file} is the very key file {other} signed with: a second person must approve with their own key',
+    vi: '{file} chính là tệp khóa {other} đã dùng để ký: người thứ hai phải phê duyệt bằng khóa của chính mình',
+  },
+  'alert.holdsDrafterKey': {
+    en: "this account also holds the private key of {other}, who drafted it: approve from the second official's own account, where only their key is readable",
+    vi: 'tài khoản này cũng giữ khóa bí mật của {other}, người soạn bản nháp: hãy phê duyệt từ tài khoản riêng của cán bộ thứ hai',
+  },
+  'alert.cancelDrafted': {
+    en: 'cancel of live alert {id} and its correction drafted: {file}\na second official approves both: loa alert approve {file} --key OTHER_KEY',
+    vi: 'đã soạn lệnh hủy cảnh báo thật {id} kèm bản đính chính: {file}\ncán bộ thứ hai phê duyệt cả hai: loa alert approve {file} --key KHOA_KHAC',
+  },
   'arg.publicKey': { en: 'base64 public key (44 characters, from `loa keys init`)', vi: 'khóa công khai base64 (44 ký tự, từ `loa keys init`)' },
   'cmd.media': { en: 'media published to the broker', vi: 'âm thanh đã gửi lên broker' },
-  'cmd.media.gc': { en: 'clear retained clips that no schedule, draft or recent broadcast uses', vi: 'xóa các tệp âm thanh lưu trên broker không còn lịch, bản nháp hay bản tin gần đây nào dùng' },
+  'cmd.media.gc': {
+    en: 'clear retained clips that no schedule, draft or recent broadcast uses',
+    vi: 'xóa các tệp âm thanh lưu trên broker không còn lịch, bản nháp hay bản tin gần đây nào dùng',
+  },
   'opt.dryRun': { en: 'only say what would be done', vi: 'chỉ cho biết sẽ làm gì' },
   'opt.keepDays': { en: 'keep clips of broadcasts from the last N days (default 14)', vi: 'giữ âm thanh của các bản tin trong N ngày gần nhất (mặc định 14)' },
   'cmd.db': { en: 'central database', vi: 'cơ sở dữ liệu trung tâm' },
@@ -255,13 +354,22 @@ const cli = {
   'stations.storeReset': { en: 'store reset', vi: 'kho dữ liệu đã làm mới' },
   'stations.conflicts': { en: '{n} ack conflict(s)', vi: '{n} xác nhận mâu thuẫn' },
   'stations.stopped': { en: 'STOPPED (only emergencies air)', vi: 'ĐANG DỪNG (chỉ phát khẩn cấp)' },
-  'keys.importHint': { en: 'the fleet key directory is not writable from this account: give the administrator this line to run: loa keys import {id} {pub}', vi: 'tài khoản này không ghi được thư mục khóa của hồ sơ: đưa quản trị viên dòng sau để chạy: loa keys import {id} {pub}' },
-  'announce.tooFar': { en: '--at: an announcement may be at most {days} days ahead (a command is valid for 7 days); use a schedule for later dates', vi: '--at: thông báo chỉ đặt trước tối đa {days} ngày (lệnh có hiệu lực 7 ngày); hãy dùng lịch phát cho ngày xa hơn' },
+  'keys.importHint': {
+    en: 'the fleet key directory is not writable from this account: give the administrator this line to run: loa keys import {id} {pub}',
+    vi: 'tài khoản này không ghi được thư mục khóa của hồ sơ: đưa quản trị viên dòng sau để chạy: loa keys import {id} {pub}',
+  },
+  'announce.tooFar': {
+    en: '--at: an announcement may be at most {days} days ahead (a command is valid for 7 days); use a schedule for later dates',
+    vi: '--at: thông báo chỉ đặt trước tối đa {days} ngày (lệnh có hiệu lực 7 ngày); hãy dùng lịch phát cho ngày xa hơn',
+  },
 } satisfies Record<string, Entry>;
 
 /** The daemon team adds its section here. */
 const daemon = {
-  'station.description': { en: 'Loa ward-box daemon: receives signed broadcasts over MQTT and plays them on the speaker zones', vi: 'Dịch vụ đài Loa: nhận bản tin đã ký qua MQTT và phát ra các vùng loa' },
+  'station.description': {
+    en: 'Loa ward-box daemon: receives signed broadcasts over MQTT and plays them on the speaker zones',
+    vi: 'Dịch vụ đài Loa: nhận bản tin đã ký qua MQTT và phát ra các vùng loa',
+  },
   'station.run': { en: 'run the station daemon (the default)', vi: 'chạy dịch vụ đài (mặc định)' },
   'station.log': { en: 'show the as-run log: what played, where, planned vs actual, outcome', vi: 'xem nhật ký phát sóng: đã phát gì, ở đâu, giờ dự kiến và thực tế, kết quả' },
   'station.doctor': { en: 'check config, ffmpeg, outputs, disk, broker and clock', vi: 'kiểm tra cấu hình, ffmpeg, đầu ra loa, ổ đĩa, broker và đồng hồ' },
@@ -278,10 +386,16 @@ const daemon = {
   'log.col.broadcast': { en: 'broadcast', vi: 'bản tin' },
   'log.col.title': { en: 'title', vi: 'tiêu đề' },
   'log.empty': { en: '(nothing has aired yet)', vi: '(chưa phát bản tin nào)' },
-  'station.opt.doctorWait': { en: 'when the daemon is not running, seconds to wait for a live heartbeat from the collector (clock offset)', vi: 'khi trạm chưa chạy: số giây chờ tín hiệu từ máy trung tâm để đo lệch đồng hồ' },
+  'station.opt.doctorWait': {
+    en: 'when the daemon is not running, seconds to wait for a live heartbeat from the collector (clock offset)',
+    vi: 'khi trạm chưa chạy: số giây chờ tín hiệu từ máy trung tâm để đo lệch đồng hồ',
+  },
   'doctor.ok': { en: 'ok  ', vi: 'tốt ' },
   'doctor.fail': { en: 'FAIL', vi: 'LỖI' },
-  'station.opt.clearStoreReset': { en: 'stop reporting a store reset (after someone has looked at the file moved aside)', vi: 'thôi báo việc kho dữ liệu đã làm mới (sau khi đã kiểm tra tệp được chuyển sang bên)' },
+  'station.opt.clearStoreReset': {
+    en: 'stop reporting a store reset (after someone has looked at the file moved aside)',
+    vi: 'thôi báo việc kho dữ liệu đã làm mới (sau khi đã kiểm tra tệp được chuyển sang bên)',
+  },
 } satisfies Record<string, Entry>;
 
 /** What residents hear: always Vietnamese, whatever the operator's locale. */

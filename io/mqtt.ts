@@ -76,12 +76,17 @@ export function waitConnected(client: MqttClient, timeoutMs = 10_000): Promise<v
   if (client.connected) return Promise.resolve();
   return new Promise((resolve, reject) => {
     let lastError: Error | undefined;
-    const onError = (e: Error) => { lastError = e; };
+    const onError = (e: Error) => {
+      lastError = e;
+    };
     const timer = setTimeout(() => {
       cleanup();
       reject(new Error(`could not connect to the broker within ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`));
     }, timeoutMs);
-    const onConnect = () => { cleanup(); resolve(); };
+    const onConnect = () => {
+      cleanup();
+      resolve();
+    };
     const cleanup = () => {
       clearTimeout(timer);
       client.off('connect', onConnect);
@@ -92,12 +97,7 @@ export function waitConnected(client: MqttClient, timeoutMs = 10_000): Promise<v
   });
 }
 
-export function publishAsync(
-  client: MqttClient,
-  topic: string,
-  payload: string | Buffer,
-  opts: { qos: 0 | 1; retain?: boolean },
-): Promise<void> {
+export function publishAsync(client: MqttClient, topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
   return new Promise((resolve, reject) => {
     client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }, (err) => (err ? reject(err) : resolve()));
   });

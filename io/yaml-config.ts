@@ -98,11 +98,7 @@ export function describeIssue(schema: z.core.$ZodType, issue: Issue, root: unkno
   }
   const secret = path[path.length - 1] === 'password';
   const got =
-    shown === undefined && valueAt(root, path) === undefined
-      ? 'but it is missing'
-      : secret
-        ? 'got a value that is not shown (it is a secret)'
-        : `got ${describeValue(shown)}`;
+    shown === undefined && valueAt(root, path) === undefined ? 'but it is missing' : secret ? 'got a value that is not shown (it is a secret)' : `got ${describeValue(shown)}`;
   return [{ path, expected, got, line: lineFor(path) }];
 }
 
@@ -187,9 +183,7 @@ function suggest(key: string, known: readonly string[]): string | undefined {
 
 /** Edit distance counting a swap of two neighbours as one edit ("dri" → "dir"). */
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

@@ -3,11 +3,11 @@
 // each; exit 1 if any count or verdict is wrong. `--quick` runs the CI repetitions instead.
 //   node dist/proof/main.js [--quick] [--only faults|hostile|acl] [--json FILE]
 import { writeFileSync } from 'node:fs';
-import { acl, type AclReport } from './acl.js';
-import { FAULT_CASES, type FaultResult } from './faults.js';
-import { hostile, type HostileReport } from './hostile.js';
-import { cleanupTemp } from './lib.js';
-import { aclTable, faultFailures, faultTable, hostileTable } from './report.js';
+import { type AclReport, acl } from '../support/proof/acl.js';
+import { FAULT_CASES, type FaultResult } from '../support/proof/faults.js';
+import { type HostileReport, hostile } from '../support/proof/hostile.js';
+import { cleanupTemp } from '../support/proof/lib.js';
+import { aclTable, faultFailures, faultTable, hostileTable } from '../support/proof/report.js';
 
 /** Repetitions per fault case: full run, and the CI run (test/proof-faults.test.ts). */
 export const FULL_REPS: Record<keyof typeof FAULT_CASES, number> = {
@@ -44,7 +44,9 @@ async function main(): Promise<number> {
       const reps = quick ? 1 : FULL_REPS[name];
       log(`fault case ${name} × ${reps} …`);
       const r = await fn(reps);
-      log(`  ${r.verdict}: commands ${r.commandsSent} sent, ${r.commandsLost} lost before an ack; acks emitted ${r.emitted}, received ${r.received}, lost ${r.lost}, duplicated ${r.duplicated}, crashes ${r.crashes} (${r.seconds} s)`);
+      log(
+        `  ${r.verdict}: commands ${r.commandsSent} sent, ${r.commandsLost} lost before an ack; acks emitted ${r.emitted}, received ${r.received}, lost ${r.lost}, duplicated ${r.duplicated}, crashes ${r.crashes} (${r.seconds} s)`,
+      );
       faults.push(r);
     }
   }
@@ -64,9 +66,12 @@ async function main(): Promise<number> {
   if (hostileReport) {
     const pass = hostileReport.rows.filter((r) => r.verdict === 'PASS').length;
     out.push(
-      '## Hostile input', '',
-      hostileTable(hostileReport), '',
-      `${pass}/${hostileReport.rows.length} cases pass. Daemon RSS ${(hostileReport.rssStartKiB / 1024).toFixed(1)} MB before the first case, ${(hostileReport.rssEndKiB / 1024).toFixed(1)} MB after the last.`, '',
+      '## Hostile input',
+      '',
+      hostileTable(hostileReport),
+      '',
+      `${pass}/${hostileReport.rows.length} cases pass. Daemon RSS ${(hostileReport.rssStartKiB / 1024).toFixed(1)} MB before the first case, ${(hostileReport.rssEndKiB / 1024).toFixed(1)} MB after the last.`,
+      '',
     );
   }
   if (aclReport) {
@@ -74,9 +79,7 @@ async function main(): Promise<number> {
     out.push('## Access control (mosquitto from `loa broker config`, TLS ' + aclReport.tls + ')', '', aclTable(aclReport), '', `${pass}/${aclReport.rows.length} checks pass.`, '');
   }
   const failed =
-    faults.some((r) => r.verdict !== 'PASS') ||
-    (hostileReport?.rows.some((r) => r.verdict !== 'PASS') ?? false) ||
-    (aclReport?.rows.some((r) => r.verdict !== 'PASS') ?? false);
+    faults.some((r) => r.verdict !== 'PASS') || (hostileReport?.rows.some((r) => r.verdict !== 'PASS') ?? false) || (aclReport?.rows.some((r) => r.verdict !== 'PASS') ?? false);
   out.push(failed ? '**Verdict: FAIL**' : '**Verdict: PASS**');
   process.stdout.write(out.join('\n') + '\n');
   const json = arg('--json');

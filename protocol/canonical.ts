@@ -21,7 +21,9 @@ function write(value: unknown, depth: number): string {
     case 'object': {
       if (Array.isArray(value)) return '[' + value.map((v) => write(v, depth + 1)).join(',') + ']';
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
       return '{' + keys.map((k) => JSON.stringify(k) + ':' + write(obj[k], depth + 1)).join(',') + '}';
     }
     default:

@@ -39,10 +39,7 @@ export function timezoneError(tz: string): string | undefined {
 }
 
 function window(item: ScheduleItem): [number, number] {
-  return [
-    item.validFrom ? Date.parse(item.validFrom) : -Infinity,
-    item.validUntil ? Date.parse(item.validUntil) : Infinity,
-  ];
+  return [item.validFrom ? Date.parse(item.validFrom) : -Infinity, item.validUntil ? Date.parse(item.validUntil) : Infinity];
 }
 
 /**
@@ -72,8 +69,7 @@ export function occurrencesBetween(schedule: ScheduleBody, fromMs: number, toMs:
         if (t > fromMs && t >= validFrom) out.push({ item, plannedAt: t, broadcastId: occurrenceId(item.id, t) });
         cursor = next;
       }
-    } catch {
-    }
+    } catch {}
   }
   return out.sort((a, b) => a.plannedAt - b.plannedAt || a.item.id.localeCompare(b.item.id));
 }

@@ -21,7 +21,10 @@ const HttpUrl = z
 export const RELAY_SCHEMES = ['http', 'https', 'rtsp', 'rtmp', 'srt'] as const;
 export type RelayScheme = (typeof RELAY_SCHEMES)[number];
 const RELAY_URL = new RegExp(`^(${RELAY_SCHEMES.join('|')})://[^\\s]+$`, 'i');
-const RelayUrl = z.string().max(2048).refine((s) => RELAY_URL.test(s), `expected a ${RELAY_SCHEMES.join('/')} URL`);
+const RelayUrl = z
+  .string()
+  .max(2048)
+  .refine((s) => RELAY_URL.test(s), `expected a ${RELAY_SCHEMES.join('/')} URL`);
 
 /** Circular 39/2020/TT-BTTTT levels. Emergency preempts anything. */
 export const Priority = z.enum(['normal', 'priority', 'emergency']);
@@ -48,7 +51,11 @@ export type MediaRef = z.infer<typeof MediaRef>;
 export const StreamRef = z.strictObject({
   kind: z.literal('stream'),
   urls: z.array(RelayUrl).min(1).max(8),
-  durationSec: z.number().int().min(1).max(4 * 3600),
+  durationSec: z
+    .number()
+    .int()
+    .min(1)
+    .max(4 * 3600),
 });
 export type StreamRef = z.infer<typeof StreamRef>;
 
@@ -63,9 +70,19 @@ const PlayOptions = {
   chime: z.boolean().default(false),
   repeat: z.number().int().min(1).max(20).default(1),
   gapSec: z.number().int().min(0).max(3600).default(0),
-  maxDurationSec: z.number().int().min(1).max(4 * 3600).optional(),
+  maxDurationSec: z
+    .number()
+    .int()
+    .min(1)
+    .max(4 * 3600)
+    .optional(),
   policy: z.enum(['interrupt', 'wait']).default('wait'),
-  maxDelaySec: z.number().int().min(0).max(24 * 3600).default(300),
+  maxDelaySec: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3600)
+    .default(300),
   audio: AudioRef,
 };
 
@@ -117,7 +134,12 @@ export const AlertBody = z.strictObject({
   zones: z.array(Id).min(1).max(64).optional(),
   repeat: z.number().int().min(1).max(20).default(1),
   gapSec: z.number().int().min(0).max(3600).default(0),
-  maxDurationSec: z.number().int().min(1).max(4 * 3600).optional(),
+  maxDurationSec: z
+    .number()
+    .int()
+    .min(1)
+    .max(4 * 3600)
+    .optional(),
   /** Set on the correction that `loa alert cancel` sends. */
   correctionOf: Id.optional(),
   audio: AudioRef,
@@ -193,18 +215,7 @@ export type Command =
 
 // ---- station -> central ------------------------------------------------------------------
 
-export const ACK_STATES = [
-  'received',
-  'rejected',
-  'applied',
-  'scheduled',
-  'started',
-  'completed',
-  'failed',
-  'preempted',
-  'cancelled',
-  'missed',
-] as const;
+export const ACK_STATES = ['received', 'rejected', 'applied', 'scheduled', 'started', 'completed', 'failed', 'preempted', 'cancelled', 'missed'] as const;
 export const AckState = z.enum(ACK_STATES);
 export type AckState = z.infer<typeof AckState>;
 

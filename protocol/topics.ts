@@ -13,35 +13,52 @@ export class Topics {
     this.root = root;
   }
 
-  stationCmd(station: string): string { return `${this.root}/station/${assertId(station, 'station id')}/cmd`; }
-  groupCmd(group: string): string { return `${this.root}/group/${assertId(group, 'group id')}/cmd`; }
-  allCmd(): string { return `${this.root}/all/cmd`; }
-  schedule(station: string): string { return `${this.root}/station/${assertId(station, 'station id')}/schedule`; }
-  state(station: string): string { return `${this.root}/station/${assertId(station, 'station id')}/state`; }
-  telemetry(station: string): string { return `${this.root}/station/${assertId(station, 'station id')}/telemetry`; }
-  ack(station: string): string { return `${this.root}/station/${assertId(station, 'station id')}/ack`; }
+  stationCmd(station: string): string {
+    return `${this.root}/station/${assertId(station, 'station id')}/cmd`;
+  }
+  groupCmd(group: string): string {
+    return `${this.root}/group/${assertId(group, 'group id')}/cmd`;
+  }
+  allCmd(): string {
+    return `${this.root}/all/cmd`;
+  }
+  schedule(station: string): string {
+    return `${this.root}/station/${assertId(station, 'station id')}/schedule`;
+  }
+  state(station: string): string {
+    return `${this.root}/station/${assertId(station, 'station id')}/state`;
+  }
+  telemetry(station: string): string {
+    return `${this.root}/station/${assertId(station, 'station id')}/telemetry`;
+  }
+  ack(station: string): string {
+    return `${this.root}/station/${assertId(station, 'station id')}/ack`;
+  }
   media(sha256: string): string {
     if (!isSha256(sha256)) throw new Error(`invalid sha256 ${JSON.stringify(sha256)}`);
     return `${this.root}/media/${sha256}`;
   }
-  centralState(): string { return `${this.root}/central/state`; }
-  receipt(station: string): string { return `${this.root}/central/receipt/${assertId(station, 'station id')}`; }
+  centralState(): string {
+    return `${this.root}/central/state`;
+  }
+  receipt(station: string): string {
+    return `${this.root}/central/receipt/${assertId(station, 'station id')}`;
+  }
 
   /** Wildcards the collector subscribes to. */
-  allStates(): string { return `${this.root}/station/+/state`; }
-  allTelemetry(): string { return `${this.root}/station/+/telemetry`; }
-  allAcks(): string { return `${this.root}/station/+/ack`; }
+  allStates(): string {
+    return `${this.root}/station/+/state`;
+  }
+  allTelemetry(): string {
+    return `${this.root}/station/+/telemetry`;
+  }
+  allAcks(): string {
+    return `${this.root}/station/+/ack`;
+  }
 
   /** Every topic a station subscribes to: its own cmd and schedule, its groups, all, central state, its receipts. */
   stationSubscriptions(station: string, groups: readonly string[]): string[] {
-    return [
-      this.stationCmd(station),
-      this.schedule(station),
-      ...groups.map((g) => this.groupCmd(g)),
-      this.allCmd(),
-      this.centralState(),
-      this.receipt(station),
-    ];
+    return [this.stationCmd(station), this.schedule(station), ...groups.map((g) => this.groupCmd(g)), this.allCmd(), this.centralState(), this.receipt(station)];
   }
 
   parse(topic: string): ParsedTopic | undefined {

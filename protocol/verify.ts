@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { z } from 'zod';
-import { BODY_SCHEMAS, EnvelopeShape, type Command, type ScheduleBody, type SignedEnvelope, type SignedType, type Target } from './schemas.js';
-import { cronError, timezoneError } from './expand.js';
 import { MAX_LIFETIME_MS, MAX_SEQ_AHEAD_MS } from './envelope.js';
+import { cronError, timezoneError } from './expand.js';
+import { BODY_SCHEMAS, type Command, EnvelopeShape, type ScheduleBody, type SignedEnvelope, type SignedType, type Target } from './schemas.js';
 import { checkSignature, publicKeyFingerprint, publicKeyFromRaw } from './signing.js';
 import { MAX_MESSAGE_BYTES } from './topics.js';
 
@@ -76,8 +76,7 @@ export const SEQ_WINDOW = 24 * 3600 * 1000;
 
 export type VerifyResult =
   /** `signers`: key ids whose signatures verified; `distinctKeys`: how many different public keys they are. */
-  | { ok: true; command: Command; signers: string[]; distinctKeys: number }
-  | { ok: false; reason: RejectReason; detail: string; id?: string; type?: SignedType; issuer?: string };
+  { ok: true; command: Command; signers: string[]; distinctKeys: number } | { ok: false; reason: RejectReason; detail: string; id?: string; type?: SignedType; issuer?: string };
 
 export function matchesTarget(target: Target, station: { id: string; groups: readonly string[] }): boolean {
   if (target.all === true) return true;
@@ -93,9 +92,9 @@ function zodDetail(error: z.ZodError, prefix: (string | number)[] = []): string 
 }
 
 /** Parse raw bytes without throwing; anything wrong is an `invalid` result. */
-export function parseEnvelope(raw: Buffer | string):
-  | { ok: true; envelope: SignedEnvelope; command: Command }
-  | { ok: false; reason: 'invalid'; detail: string; id?: string; type?: SignedType } {
+export function parseEnvelope(
+  raw: Buffer | string,
+): { ok: true; envelope: SignedEnvelope; command: Command } | { ok: false; reason: 'invalid'; detail: string; id?: string; type?: SignedType } {
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
   if (size > MAX_MESSAGE_BYTES) return { ok: false, reason: 'invalid', detail: `message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}` };
   let text: string;
@@ -175,7 +174,7 @@ export function verifyCommand(raw: Buffer | string, ctx: VerifyContext): VerifyR
   const base = { id: envelope.id, type: envelope.type, issuer: envelope.issuer };
 
   if (envelope.sigs[0]!.key !== envelope.issuer) {
-    return { ok: false, reason: 'bad_signature', detail: 'first signature is not the issuer\'s', ...base };
+    return { ok: false, reason: 'bad_signature', detail: "first signature is not the issuer's", ...base };
   }
   const signers: string[] = [];
   const fingerprints = new Set<string>();

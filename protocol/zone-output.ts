@@ -21,8 +21,4 @@ export const ZoneOutputSchema = z.discriminatedUnion(
   { error: 'expected an output with type file, null, command or alsa' },
 );
 
-export type ZoneOutputConfig =
-  | { type: 'file'; dir: string }
-  | { type: 'null' }
-  | { type: 'command'; argv: string[] }
-  | { type: 'alsa'; device: string };
+export type ZoneOutputConfig = { type: 'file'; dir: string } | { type: 'null' } | { type: 'command'; argv: string[] } | { type: 'alsa'; device: string };

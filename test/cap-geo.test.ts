@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distanceKm, EARTH_RADIUS_KM, inCircle, parseCircle, parsePoint, parsePolygon, pointInPolygon, type LatLon } from '../controller-cli/cap/index.js';
+import { distanceKm, EARTH_RADIUS_KM, inCircle, type LatLon, parseCircle, parsePoint, parsePolygon, pointInPolygon } from '../controller-cli/cap/index.js';
 
 const P = (lat: number, lon: number): LatLon => ({ lat, lon });
 const MINH_AN = P(15.8771, 108.328);

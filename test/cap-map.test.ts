@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { capKey, chooseInfo, defaultCapTemplate, parseCap, planCapMessage, type CapAlert, type CapContext, type CapInfo } from '../controller-cli/cap/index.js';
+import { type CapAlert, type CapContext, type CapInfo, capKey, chooseInfo, defaultCapTemplate, parseCap, planCapMessage } from '../controller-cli/cap/index.js';
 
 const DIR = new URL('./fixtures/cap/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, DIR), 'utf8');
@@ -76,7 +76,12 @@ describe('planCapMessage: alerts', () => {
     expect(plan).toMatchObject({ action: 'alert', language: 'vi-VN', headline: 'Cảnh báo lũ khu phố cổ Hội An', targets: ['phuong-minh-an'], repeat: 1 });
     expect(plan.text).toBe('Cảnh báo lũ khu phố cổ Hội An. Nước sông Thu Bồn dự kiến lên mức báo động 3 đêm nay. Kê cao đồ đạc.');
     expect(plan.otherLanguages).toEqual([
-      { language: 'en-US', headline: 'Flood warning for Hoi An old town', description: 'The Thu Bon river is expected to reach alarm level 3 tonight.', instruction: 'Move goods to higher floors.' },
+      {
+        language: 'en-US',
+        headline: 'Flood warning for Hoi An old town',
+        description: 'The Thu Bon river is expected to reach alarm level 3 tonight.',
+        instruction: 'Move goods to higher floors.',
+      },
     ]);
     expect(plan.audio).toBeUndefined();
   });
@@ -177,7 +182,12 @@ describe('planCapMessage: ignored and refused messages', () => {
   });
 
   it('refuses an expired message, including one that expires exactly now', () => {
-    expect(planCapMessage(load('expired.xml'), ctx())).toMatchObject({ action: 'refuse', reason: 'expired at 2026-11-03T06:00:00Z', expiresAt: '2026-11-03T06:00:00Z', targets: [] });
+    expect(planCapMessage(load('expired.xml'), ctx())).toMatchObject({
+      action: 'refuse',
+      reason: 'expired at 2026-11-03T06:00:00Z',
+      expiresAt: '2026-11-03T06:00:00Z',
+      targets: [],
+    });
     const storm = load('storm-hoi-an-vi.xml');
     expect(planCapMessage(storm, ctx({ now: Date.parse('2026-11-04T07:00:00Z') })).action).toBe('refuse');
     expect(planCapMessage(storm, ctx({ now: Date.parse('2026-11-04T06:59:59Z') })).action).toBe('alert');
@@ -202,7 +212,12 @@ describe('planCapMessage: repeat, audio, text and determinism', () => {
 
   it('takes embedded base64 audio when the resource has derefUri', () => {
     const doc = fixture('storm-hoi-an-vi.xml').replace('<uri>https://example.vn/canh-bao/bao-13.mp3</uri>', '<derefUri>SUQzBAAAAAAAAA==</derefUri>');
-    expect(planCapMessage(msg(doc), ctx()).audio).toEqual({ derefBase64: 'SUQzBAAAAAAAAA==', mimeType: 'audio/mpeg', size: 482113, digest: '3a7bd3e2360a3d29eea436fcfb7e44c735d117c4' });
+    expect(planCapMessage(msg(doc), ctx()).audio).toEqual({
+      derefBase64: 'SUQzBAAAAAAAAA==',
+      mimeType: 'audio/mpeg',
+      size: 482113,
+      digest: '3a7bd3e2360a3d29eea436fcfb7e44c735d117c4',
+    });
   });
 
   it('uses event as the headline when there is none, and a custom template when given', () => {

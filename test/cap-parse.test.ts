@@ -1,8 +1,8 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { capTimeMs, parseCap, type CapAlert } from '../controller-cli/cap/index.js';
+import { type CapAlert, capTimeMs, parseCap } from '../controller-cli/cap/index.js';
 
 const DIR = new URL('./fixtures/cap/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, DIR), 'utf8');
@@ -104,9 +104,7 @@ describe('parseCap: reading valid CAP', () => {
   });
 
   it('parses references into sender/identifier/sent triples, across line breaks', () => {
-    expect(ok(fixture('update.xml')).references).toEqual([
-      { sender: 'canh-bao@nchmf.gov.vn', identifier: 'KTTV-2026-BAO13-001', sent: '2026-11-03T14:00:00+07:00' },
-    ]);
+    expect(ok(fixture('update.xml')).references).toEqual([{ sender: 'canh-bao@nchmf.gov.vn', identifier: 'KTTV-2026-BAO13-001', sent: '2026-11-03T14:00:00+07:00' }]);
     const cancel = ok(fixture('cancel.xml'));
     expect(cancel.info).toEqual([]);
     expect(cancel.references.map((r) => r.identifier)).toEqual(['KTTV-2026-BAO13-001', 'KTTV-2026-BAO13-002']);
@@ -217,12 +215,16 @@ describe('parseCap: refusals name the element path', () => {
     expect(refused(storm('<expires>2026-11-04T14:00:00+07:00</expires>', '<expires>2026-11-04T07:00:00Z</expires>')).path).toBe('alert.info[0].expires');
   });
 
-  it.each(['2026-11-03T14:00:00.5+07:00', '2026-11-03T14:00:00', '2026-11-03 14:00:00+07:00', '2026-02-30T14:00:00+07:00', '2026-11-03T24:00:00+07:00', '2026-11-03T14:00:00+0700'])(
-    'refuses the date-time %s',
-    (bad) => {
-      expect(refused(storm('<onset>2026-11-03T22:00:00+07:00</onset>', `<onset>${bad}</onset>`)).path).toBe('alert.info[0].onset');
-    },
-  );
+  it.each([
+    '2026-11-03T14:00:00.5+07:00',
+    '2026-11-03T14:00:00',
+    '2026-11-03 14:00:00+07:00',
+    '2026-02-30T14:00:00+07:00',
+    '2026-11-03T24:00:00+07:00',
+    '2026-11-03T14:00:00+0700',
+  ])('refuses the date-time %s', (bad) => {
+    expect(refused(storm('<onset>2026-11-03T22:00:00+07:00</onset>', `<onset>${bad}</onset>`)).path).toBe('alert.info[0].onset');
+  });
 
   it.each(['KTTV 2026', 'KTTV,2026', 'KTTV&amp;2026', 'KTTV&lt;2026'])('refuses the identifier "%s"', (bad) => {
     expect(refused(storm('<identifier>KTTV-2026-BAO13-001</identifier>', `<identifier>${bad}</identifier>`)).path).toBe('alert.identifier');
@@ -232,15 +234,13 @@ describe('parseCap: refusals name the element path', () => {
     expect(refused(storm('<sender>canh-bao@nchmf.gov.vn</sender>', '<sender>canh bao@nchmf.gov.vn</sender>')).path).toBe('alert.sender');
   });
 
-  it.each([
-    'canh-bao@nchmf.gov.vn,KTTV-1',
-    'canh-bao@nchmf.gov.vn,KTTV-1,2026-11-03T14:00:00Z',
-    'a,b,2026-11-03T14:00:00+07:00,extra',
-    ',KTTV-1,2026-11-03T14:00:00+07:00',
-  ])('refuses the malformed reference "%s"', (bad) => {
-    const doc = fixture('update.xml').replace(/<references>[^<]*<\/references>/, `<references>${bad}</references>`);
-    expect(refused(doc).path).toMatch(/^alert\.references/);
-  });
+  it.each(['canh-bao@nchmf.gov.vn,KTTV-1', 'canh-bao@nchmf.gov.vn,KTTV-1,2026-11-03T14:00:00Z', 'a,b,2026-11-03T14:00:00+07:00,extra', ',KTTV-1,2026-11-03T14:00:00+07:00'])(
+    'refuses the malformed reference "%s"',
+    (bad) => {
+      const doc = fixture('update.xml').replace(/<references>[^<]*<\/references>/, `<references>${bad}</references>`);
+      expect(refused(doc).path).toMatch(/^alert\.references/);
+    },
+  );
 
   it('refuses a polygon that is not closed, or has too few points, at its index', () => {
     const poly = fixture('polygon-old-town.xml');
@@ -367,7 +367,29 @@ describe('parseCap: hostile input', () => {
 
   it('never throws on 2,000 random strings, byte arrays and mutated fixtures', () => {
     const fixtures = readdirSync(DIR).map(fixture);
-    const tokens = ['<', '>', '&', '&amp;', '&#0;', '&#x110000;', ']]>', '<![CDATA[', '<!--', '-->', '"', 'xmlns:x="y"', '<info>', '</info>', '<area>', '</alert>', 'Z', ',', '\u0000', '\uFEFF', '<?xml version="1.0"?>'];
+    const tokens = [
+      '<',
+      '>',
+      '&',
+      '&amp;',
+      '&#0;',
+      '&#x110000;',
+      ']]>',
+      '<![CDATA[',
+      '<!--',
+      '-->',
+      '"',
+      'xmlns:x="y"',
+      '<info>',
+      '</info>',
+      '<area>',
+      '</alert>',
+      'Z',
+      ',',
+      '\u0000',
+      '\uFEFF',
+      '<?xml version="1.0"?>',
+    ];
     const mutated = fc
       .tuple(
         fc.constantFrom(...fixtures),

@@ -1,18 +1,16 @@
 // Schedules, announcements, alerts, the collector and reports: `loa` as a real subprocess
 // against a private mosquitto configured by `loa broker config`.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  PROTOCOL_VERSION, Topics, trustedKey, verifyCommand, type Ack, type TrustedKey, type VerifyContext,
-} from '../protocol/index.js';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { cleanupTempDirs, tempDir } from './harness/tmp.js';
-import { runLoa, type Run } from './harness/cli.js';
+import { type Ack, PROTOCOL_VERSION, Topics, type TrustedKey, trustedKey, type VerifyContext, verifyCommand } from '../protocol/index.js';
+import { type Run, runLoa } from '../support/cli.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { cleanupTempDirs, tempDir } from '../support/tmp.js';
 
 const LOA = resolve('dist/controller-cli/main.js');
 const T = new Topics('loa/v1');
@@ -32,11 +30,22 @@ function fleetYaml(url: string, stationUrl = url): string {
       { key: 'office-alias', allow: ['alert', 'cancel'] },
     ],
     defaultKey: 'office',
-    groups: [{ id: 'east', name: 'Đông' }, { id: 'west', name: 'Tây' }],
+    groups: [
+      { id: 'east', name: 'Đông' },
+      { id: 'west', name: 'Tây' },
+    ],
     stations: [
       { id: 'st-a', name: 'Phường A', groups: ['east'] },
       { id: 'st-b', name: 'Phường B', groups: ['east', 'west'] },
-      { id: 'st-c', name: 'Xã C', groups: ['west'], zones: [{ id: 'main', name: 'Loa chính' }, { id: 'cho', name: 'Chợ' }] },
+      {
+        id: 'st-c',
+        name: 'Xã C',
+        groups: ['west'],
+        zones: [
+          { id: 'main', name: 'Loa chính' },
+          { id: 'cho', name: 'Chợ' },
+        ],
+      },
     ],
   });
 }
@@ -44,7 +53,10 @@ function fleetYaml(url: string, stationUrl = url): string {
 function connect(url: string, username: string, password: string, clientId = `t-${Math.random().toString(16).slice(2)}`): Promise<MqttClient> {
   return new Promise((res, rej) => {
     const c = mqtt.connect(url, { username, password, reconnectPeriod: 0, protocolVersion: 4, clientId });
-    c.once('connect', () => { clients.push(c); res(c); });
+    c.once('connect', () => {
+      clients.push(c);
+      res(c);
+    });
     c.once('error', rej);
   });
 }
@@ -69,7 +81,9 @@ function ctx(id: string, groups: string[]): VerifyContext {
 /** Everything published on `topics` while `act` runs (plus a short grace). */
 async function capture(client: MqttClient, topics: string[], act: () => Promise<Run>): Promise<{ run: Run; got: { topic: string; payload: string }[] }> {
   const got: { topic: string; payload: string }[] = [];
-  const on = (topic: string, p: Buffer) => { if (topics.includes(topic)) got.push({ topic, payload: p.toString() }); };
+  const on = (topic: string, p: Buffer) => {
+    if (topics.includes(topic)) got.push({ topic, payload: p.toString() });
+  };
   client.on('message', on);
   await client.subscribeAsync(topics, { qos: 1 });
   const run = await act();
@@ -92,8 +106,20 @@ let ackSeq = 1;
 const TEST_DB = '00c0ffee00c0ffee';
 function ack(stationId: string, state: Ack['state'], commandId: string, extra: Partial<Ack> = {}): Ack {
   return {
-    v: PROTOCOL_VERSION, type: 'ack', id: `${stationId}:${TEST_DB}:${ackSeq}`, station: stationId, db: TEST_DB, seq: ackSeq++, epoch: 1, state,
-    commandId, broadcastId: commandId, zones: ['main'], at: new Date().toISOString(), historical: false, ...extra,
+    v: PROTOCOL_VERSION,
+    type: 'ack',
+    id: `${stationId}:${TEST_DB}:${ackSeq}`,
+    station: stationId,
+    db: TEST_DB,
+    seq: ackSeq++,
+    epoch: 1,
+    state,
+    commandId,
+    broadcastId: commandId,
+    zones: ['main'],
+    at: new Date().toISOString(),
+    historical: false,
+    ...extra,
   };
 }
 
@@ -118,19 +144,25 @@ afterAll(async () => {
 
 describe('loa schedule', () => {
   const good = () =>
-    writeFileSync(join(dir, 'sched.yaml'), stringify({
-      items: [
-        { id: 'vov1-sang', to: 'all', cron: '30 5 * * *', title: 'VOV1', stream: { urls: ['https://stream.example.vn/vov1.mp3'], durationSec: 1800 } },
-        { id: 'tin-sang', to: ['east'], cron: '0 6 * * *', title: 'Tin', file: 'tone.wav' },
-        { id: 'thu-hai', to: 'st-c', cron: '0 7 * * 1', tts: { text: 'Thông báo đầu tuần', voice: 'vi' }, zones: ['cho'] },
-        { id: 'hop-dan', to: 'west', at: '2030-01-05T07:30:00+07:00', tts: { text: 'Họp dân' } },
-      ],
-    }));
+    writeFileSync(
+      join(dir, 'sched.yaml'),
+      stringify({
+        items: [
+          { id: 'vov1-sang', to: 'all', cron: '30 5 * * *', title: 'VOV1', stream: { urls: ['https://stream.example.vn/vov1.mp3'], durationSec: 1800 } },
+          { id: 'tin-sang', to: ['east'], cron: '0 6 * * *', title: 'Tin', file: 'tone.wav' },
+          { id: 'thu-hai', to: 'st-c', cron: '0 7 * * 1', tts: { text: 'Thông báo đầu tuần', voice: 'vi' }, zones: ['cho'] },
+          { id: 'hop-dan', to: 'west', at: '2030-01-05T07:30:00+07:00', tts: { text: 'Họp dân' } },
+        ],
+      }),
+    );
 
   it('validate names the file, key path and line of a mistake', async () => {
     good();
     expect((await loa(['schedule', 'validate', join(dir, 'sched.yaml')])).code).toBe(0);
-    writeFileSync(join(dir, 'bad.yaml'), 'items:\n  - id: ok\n    to: all\n    cron: "0 6 * * *"\n    file: tone.wav\n  - id: broken\n    to: all\n    cron: "99 6 * * *"\n    file: tone.wav\n');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'items:\n  - id: ok\n    to: all\n    cron: "0 6 * * *"\n    file: tone.wav\n  - id: broken\n    to: all\n    cron: "99 6 * * *"\n    file: tone.wav\n',
+    );
     const r = await loa(['schedule', 'validate', join(dir, 'bad.yaml')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(join(dir, 'bad.yaml'));
@@ -151,7 +183,9 @@ describe('loa schedule', () => {
     const out = JSON.parse(a.stdout) as { stations: { station: string; next: { itemId: string; plannedAt: string; local: string }[] }[] };
     const c = out.stations.find((s) => s.station === 'st-c')!;
     expect(c.next.map((n) => [n.itemId, n.local])).toEqual([
-      ['vov1-sang', '2030-01-05 05:30'], ['hop-dan', '2030-01-05 07:30'], ['vov1-sang', '2030-01-06 05:30'],
+      ['vov1-sang', '2030-01-05 05:30'],
+      ['hop-dan', '2030-01-05 07:30'],
+      ['vov1-sang', '2030-01-06 05:30'],
     ]);
     expect(out.stations.find((s) => s.station === 'st-a')!.next[1]).toMatchObject({ itemId: 'tin-sang', plannedAt: '2030-01-04T23:00:00.000Z' });
   });
@@ -195,7 +229,9 @@ describe('loa announce and alert', () => {
   it('announce --text synthesises speech and publishes the clip retained by its hash', async () => {
     const c = await central();
     const media: string[] = [];
-    c.on('message', (topic) => { if (topic.startsWith('loa/v1/media/')) media.push(topic); });
+    c.on('message', (topic) => {
+      if (topic.startsWith('loa/v1/media/')) media.push(topic);
+    });
     await c.subscribeAsync('loa/v1/media/#', { qos: 1 });
     const { run, got } = await capture(c, [T.allCmd()], () => loa(['announce', '--text', 'Xin chào bà con', '--to', 'all']));
     expect(run.code, run.stderr).toBe(0);
@@ -232,7 +268,7 @@ describe('loa announce and alert', () => {
     expect((await loa(['alert', 'approve', d.draft, '--key', 'duty'], asDuty)).code).toBe(1);
   });
 
-  it('approve refuses a second name for the drafter\'s key, and an account that also holds the drafter\'s key', async () => {
+  it("approve refuses a second name for the drafter's key, and an account that also holds the drafter's key", async () => {
     const d = JSON.parse((await loa(['alert', '--text', 'Sạt lở', '--to', 'st-a', '--json'])).stdout) as { draft: string };
     // office-alias: office's public key recorded under another name, its private key in another directory.
     writeFileSync(join(dir, 'keys', 'office-alias.pub'), readFileSync(join(dir, 'keys', 'office.pub')));
@@ -266,7 +302,7 @@ describe('loa announce and alert', () => {
     expect(a.stderr).toMatch(/does not verify/);
   });
 
-  it('a test alert goes out at once with one signature; the preamble is the station\'s, not the sender\'s', async () => {
+  it("a test alert goes out at once with one signature; the preamble is the station's, not the sender's", async () => {
     const c = await central();
     const { run, got } = await capture(c, [T.stationCmd('st-a')], () => loa(['alert', '--text', 'Diễn tập', '--to', 'st-a', '--test']));
     expect(run.code, run.stderr).toBe(0);
@@ -290,7 +326,10 @@ describe('loa announce and alert', () => {
     expect(sent.run.code, sent.run.stderr).toBe(0);
     const envs = sent.got.map((g) => JSON.parse(g.payload));
     expect(envs.map((e) => e.type)).toEqual(['cancel', 'alert']);
-    expect(envs.map((e) => e.sigs.map((x: { key: string }) => x.key))).toEqual([['office', 'duty'], ['office', 'duty']]);
+    expect(envs.map((e) => e.sigs.map((x: { key: string }) => x.key))).toEqual([
+      ['office', 'duty'],
+      ['office', 'duty'],
+    ]);
     expect(envs[1].body).toMatchObject({ correctionOf: d.id, test: false });
     expect(() => JSON.parse(sent.run.stdout)).not.toThrow(); // one JSON document
   });
@@ -317,7 +356,14 @@ describe('loa collect, --wait, stations, broadcasts, report', () => {
     let err = '';
     await new Promise<void>((res, rej) => {
       const timer = setTimeout(() => rej(new Error(`collector did not start: ${err}`)), 10_000);
-      child.stderr!.on('data', (d) => { err += d; collectorErr += d; if (err.includes('connected')) { clearTimeout(timer); res(); } });
+      child.stderr!.on('data', (d) => {
+        err += d;
+        collectorErr += d;
+        if (err.includes('connected')) {
+          clearTimeout(timer);
+          res();
+        }
+      });
     });
   };
   beforeAll(async () => {
@@ -348,7 +394,10 @@ describe('loa collect, --wait, stations, broadcasts, report', () => {
   it('--wait follows acks: exit 0 when all started, exit 3 listing the silent station', async () => {
     const a = await station('st-a');
     const b = await station('st-b');
-    for (const [cl, id, answer] of [[a, 'st-a', true], [b, 'st-b', false]] as const) {
+    for (const [cl, id, answer] of [
+      [a, 'st-a', true],
+      [b, 'st-b', false],
+    ] as const) {
       cl.on('message', (_t, p) => {
         const env = JSON.parse(p.toString());
         if (!answer && env.body?.title === 'partial') return;
@@ -364,7 +413,10 @@ describe('loa collect, --wait, stations, broadcasts, report', () => {
     expect(JSON.parse(partial.stdout)).toMatchObject({ type: 'announce', stations: ['st-a', 'st-b'], delivery: { delivered: ['st-a'], notDelivered: ['st-b'] } });
     // The collector commits acks on its next tick: wait for the started ack to be there.
     const partialId = JSON.parse(partial.stdout).id as string;
-    await eventually(() => (db.prepare("SELECT COUNT(*) AS n FROM acks WHERE broadcast_id = ? AND state = 'started'").get(partialId) as { n: number }).n === 1, 'the started ack committed');
+    await eventually(
+      () => (db.prepare("SELECT COUNT(*) AS n FROM acks WHERE broadcast_id = ? AND state = 'started'").get(partialId) as { n: number }).n === 1,
+      'the started ack committed',
+    );
     const list = JSON.parse((await loa(['broadcasts', '--json'])).stdout) as { title: string; delivery: Record<string, number> }[];
     expect(list.find((b) => b.title === 'partial')!.delivery).toMatchObject({ started: 1, 'not-confirmed': 1 });
   });
@@ -372,10 +424,30 @@ describe('loa collect, --wait, stations, broadcasts, report', () => {
   it('stations and report give JSON (and CSV) rows per station and broadcast', async () => {
     const c = await station('st-c');
     await c.publishAsync(T.state('st-c'), JSON.stringify({ v: 1, type: 'state', station: 'st-c', online: true, epoch: 3, scheduleVersion: 2 }), { qos: 1, retain: true });
-    await c.publishAsync(T.telemetry('st-c'), JSON.stringify({
-      v: 1, type: 'telemetry', station: 'st-c', epoch: 3, at: new Date().toISOString(), nowPlaying: [], queue: 0, zones: [], diskFreeBytes: 1e9, cacheBytes: 0, ffmpegOk: true, scheduleVersion: 2, outboxDepth: 4,
-    }), { qos: 1 });
-    await eventually(() => db.prepare("SELECT 1 FROM telemetry WHERE station = 'st-c'").get() !== undefined && db.prepare("SELECT 1 FROM station_state WHERE station = 'st-c'").get() !== undefined, 'st-c state and telemetry stored');
+    await c.publishAsync(
+      T.telemetry('st-c'),
+      JSON.stringify({
+        v: 1,
+        type: 'telemetry',
+        station: 'st-c',
+        epoch: 3,
+        at: new Date().toISOString(),
+        nowPlaying: [],
+        queue: 0,
+        zones: [],
+        diskFreeBytes: 1e9,
+        cacheBytes: 0,
+        ffmpegOk: true,
+        scheduleVersion: 2,
+        outboxDepth: 4,
+      }),
+      { qos: 1 },
+    );
+    await eventually(
+      () =>
+        db.prepare("SELECT 1 FROM telemetry WHERE station = 'st-c'").get() !== undefined && db.prepare("SELECT 1 FROM station_state WHERE station = 'st-c'").get() !== undefined,
+      'st-c state and telemetry stored',
+    );
     const st = await loa(['stations', '--json']);
     expect(st.code, st.stderr).toBe(0);
     const rows = JSON.parse(st.stdout) as { station: string; online: boolean | null; desiredScheduleVersion: number; appliedScheduleVersion: number; outboxDepth: number }[];
@@ -403,7 +475,11 @@ describe('loa collect, --wait, stations, broadcasts, report', () => {
     const b = await station('st-b');
     const n = 10_000;
     const base = 1_000_000 * (2 + Math.floor(Math.random() * 1_000_000));
-    await Promise.all(Array.from({ length: n }, (_, i) => b.publishAsync(T.ack('st-b'), JSON.stringify(ack('st-b', 'completed', 'bulk', { seq: base + i, id: `st-b:${TEST_DB}:${base + i}` })), { qos: 1 })));
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        b.publishAsync(T.ack('st-b'), JSON.stringify(ack('st-b', 'completed', 'bulk', { seq: base + i, id: `st-b:${TEST_DB}:${base + i}` })), { qos: 1 }),
+      ),
+    );
     await startCollector();
     const deadline = Date.now() + 30_000;
     let count = 0;

@@ -1,15 +1,14 @@
 // `loa keys`, `loa broker config` and `loa provision`, run as real subprocesses against a real
 // mosquitto started from exactly the generated config.
-import { chmodSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadStationConfig } from '../daemon/config.js';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { cleanupTempDirs, tempDir } from './harness/tmp.js';
-import { runLoa } from './harness/cli.js';
-
+import { runLoa } from '../support/cli.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { cleanupTempDirs, tempDir } from '../support/tmp.js';
 
 const loa = (args: string[], env: Record<string, string> = {}) => runLoa(undefined, args, { LOA_KEY_DIR: join(dir, 'keys-office'), ...env });
 /** The second official keeps their key in their own directory (their own account). */
@@ -18,14 +17,21 @@ const asDuty = { LOA_KEY_DIR: join(tempDir('loa-cli-duty-'), 'keys') };
 function fleetYaml(url: string, stationUrl = url): string {
   return stringify({
     broker: {
-      urls: [url], stationUrls: [stationUrl], username: 'loa-central', passwordFile: 'secrets/central.password', tls: { ca: 'broker/tls/ca.crt' },
+      urls: [url],
+      stationUrls: [stationUrl],
+      username: 'loa-central',
+      passwordFile: 'secrets/central.password',
+      tls: { ca: 'broker/tls/ca.crt' },
       listener: { stationPort: 1884 },
     },
     signers: [
       { key: 'office', allow: ['schedule', 'announce', 'alert', 'cancel', 'control'] },
       { key: 'duty', allow: ['alert', 'cancel'] },
     ],
-    groups: [{ id: 'east', name: 'Đông' }, { id: 'west', name: 'Tây' }],
+    groups: [
+      { id: 'east', name: 'Đông' },
+      { id: 'west', name: 'Tây' },
+    ],
     stations: [
       { id: 'st-a', name: 'Phường A', groups: ['east'] },
       { id: 'st-b', name: 'Phường B', groups: ['east'] },
@@ -38,14 +44,19 @@ function connect(url: string, username?: string, password?: string): Promise<Mqt
   return new Promise((res, rej) => {
     const c = mqtt.connect(url, { username, password, reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4, clientId: `t-${Math.random().toString(16).slice(2)}` });
     c.once('connect', () => res(c));
-    c.once('error', (e) => { c.end(true); rej(e); });
+    c.once('error', (e) => {
+      c.end(true);
+      rej(e);
+    });
   });
 }
 
 /** Messages that arrive on `topic` within `ms` (subscription failures count as no messages). */
 async function collect(client: MqttClient, topic: string, ms: number, act: () => Promise<void>): Promise<string[]> {
   const got: string[] = [];
-  const onMsg = (t: string, p: Buffer) => { if (t === topic) got.push(p.toString()); };
+  const onMsg = (t: string, p: Buffer) => {
+    if (t === topic) got.push(p.toString());
+  };
   client.on('message', onMsg);
   await client.subscribeAsync(topic, { qos: 1 });
   await act();
@@ -76,7 +87,7 @@ afterAll(async () => {
 });
 
 describe('loa keys', () => {
-  it('creates an Ed25519 key pair: the private key 0600 in its owner\'s key directory, the public key in the fleet', async () => {
+  it("creates an Ed25519 key pair: the private key 0600 in its owner's key directory, the public key in the fleet", async () => {
     const r = await loa(['--fleet', fleet, 'keys', 'init', 'office']);
     expect(r.code, r.stderr).toBe(0);
     expect(statSync(join(dir, 'keys-office', 'office.key')).mode & 0o777).toBe(0o600);
@@ -139,9 +150,13 @@ describe('loa keys', () => {
 
 describe('loa broker config', () => {
   it('writes mosquitto PBKDF2-SHA512 password lines (stations and central apart), an ACL, and listeners that bind client ids', () => {
-    const passwd = readFileSync(join(dir, 'broker', 'passwd'), 'utf8').trim().split('\n');
+    const passwd = readFileSync(join(dir, 'broker', 'passwd'), 'utf8')
+      .trim()
+      .split('\n');
     expect(passwd.map((l) => l.split(':')[0])).toEqual(['st-a', 'st-b', 'st-c']);
-    const central = readFileSync(join(dir, 'broker', 'passwd-central'), 'utf8').trim().split('\n');
+    const central = readFileSync(join(dir, 'broker', 'passwd-central'), 'utf8')
+      .trim()
+      .split('\n');
     expect(central.map((l) => l.split(':')[0])).toEqual(['loa-central']);
     for (const l of [...passwd, ...central]) expect(l).toMatch(/^[a-z-]+:\$7\$101\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==$/);
     const conf = readFileSync(join(dir, 'broker', 'mosquitto.conf'), 'utf8');
@@ -167,10 +182,18 @@ describe('loa broker config', () => {
   it('accepts station credentials over the generated TLS listener, verified against the generated CA', async () => {
     const c = await new Promise<MqttClient>((res, rej) => {
       const client = mqtt.connect(broker.tlsUrl!, {
-        username: 'st-a', password: pw('st-a'), ca: readFileSync(join(dir, 'broker', 'tls', 'ca.crt')), rejectUnauthorized: true, reconnectPeriod: 0, connectTimeout: 5000,
+        username: 'st-a',
+        password: pw('st-a'),
+        ca: readFileSync(join(dir, 'broker', 'tls', 'ca.crt')),
+        rejectUnauthorized: true,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
       });
       client.once('connect', () => res(client));
-      client.once('error', (e) => { client.end(true); rej(e); });
+      client.once('error', (e) => {
+        client.end(true);
+        rej(e);
+      });
     });
     clients.push(c);
     expect(c.connected).toBe(true);
@@ -195,7 +218,15 @@ describe('loa broker config', () => {
     expect(await collect(a, `${R}/all/cmd`, 300, async () => void (await central.publishAsync(`${R}/all/cmd`, 'all', { qos: 1 })))).toEqual(['all']);
 
     // A cannot publish any command, schedule or central message.
-    for (const topic of [`${R}/station/st-b/cmd`, `${R}/station/st-a/cmd`, `${R}/all/cmd`, `${R}/group/east/cmd`, `${R}/station/st-b/schedule`, `${R}/central/state`, `${R}/central/receipt/st-b`]) {
+    for (const topic of [
+      `${R}/station/st-b/cmd`,
+      `${R}/station/st-a/cmd`,
+      `${R}/all/cmd`,
+      `${R}/group/east/cmd`,
+      `${R}/station/st-b/schedule`,
+      `${R}/central/state`,
+      `${R}/central/receipt/st-b`,
+    ]) {
       expect(await collect(central, topic, 200, async () => void (await a.publishAsync(topic, 'evil', { qos: 1 }))), topic).toEqual([]);
     }
     // B cannot read A's receipts; A can.

@@ -9,10 +9,10 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runFfmpeg } from '../io/ffmpeg.js';
-import { PROTOCOL_VERSION, Topics, type Ack, type Telemetry } from '../protocol/index.js';
-import { runLoa, startCollector } from './harness/cli.js';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { cleanupTempDirs, tempDir } from './harness/tmp.js';
+import { type Ack, PROTOCOL_VERSION, type Telemetry, Topics } from '../protocol/index.js';
+import { runLoa, startCollector } from '../support/cli.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { cleanupTempDirs, tempDir } from '../support/tmp.js';
 
 const T = new Topics('loa/v1');
 const DAY_MS = 86_400_000;
@@ -62,8 +62,20 @@ const newDbId = () => randomBytes(8).toString('hex');
 
 function ack(station: string, db: string, seq: number, state: Ack['state'], broadcastId: string, extra: Partial<Ack> = {}): Ack {
   return {
-    v: PROTOCOL_VERSION, type: 'ack', id: `${station}:${db}:${seq}`, station, db, seq, epoch: 1, state,
-    commandId: broadcastId, broadcastId, zones: ['main'], at: new Date().toISOString(), historical: false, ...extra,
+    v: PROTOCOL_VERSION,
+    type: 'ack',
+    id: `${station}:${db}:${seq}`,
+    station,
+    db,
+    seq,
+    epoch: 1,
+    state,
+    commandId: broadcastId,
+    broadcastId,
+    zones: ['main'],
+    at: new Date().toISOString(),
+    historical: false,
+    ...extra,
   };
 }
 
@@ -96,22 +108,35 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; }
-    else field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
   }
-  if (field !== '' || row.length > 0) { row.push(field); rows.push(row); }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows;
 }
 
 /** A short distinct tone (content-addressed clips must differ). */
 async function tone(name: string, hz: number): Promise<string> {
   const file = join(dir, name);
-  await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${hz}:duration=1`, '-ar', '16000', '-ac', '1', '-y', file], { timeoutMs: 30_000 });
+  await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${hz}:duration=1`, '-ar', '16000', '-ac', '1', '-y', file], {
+    timeoutMs: 30_000,
+  });
   return file;
 }
 
@@ -160,10 +185,20 @@ describe('station text reaches the operator as data', () => {
     const evilError = 'boom \u001b]0;pwned\u0007\u001b[2J\u001b[31mred';
     const evilTitle = 'evil\u202etxt\r\nline2';
     const tel: Telemetry = {
-      v: 1, type: 'telemetry', station: 'st-a', epoch: 3, at: new Date().toISOString(),
+      v: 1,
+      type: 'telemetry',
+      station: 'st-a',
+      epoch: 3,
+      at: new Date().toISOString(),
       nowPlaying: [{ zone: 'main', broadcastId: 'news-1767565800', priority: 'normal', title: evilTitle, since: new Date().toISOString() }],
-      queue: 0, zones: [{ id: 'main', onAir: true, volume: 70 }], diskFreeBytes: 1e9, cacheBytes: 0, ffmpegOk: true,
-      scheduleVersion: null, outboxDepth: 0, lastError: evilError,
+      queue: 0,
+      zones: [{ id: 'main', onAir: true, volume: 70 }],
+      diskFreeBytes: 1e9,
+      cacheBytes: 0,
+      ffmpegOk: true,
+      scheduleVersion: null,
+      outboxDepth: 0,
+      lastError: evilError,
     };
     const a = await asStation('st-a');
     await a.publishAsync(T.telemetry('st-a'), JSON.stringify(tel), { qos: 1 });
@@ -207,7 +242,9 @@ describe('station text reaches the operator as data', () => {
     expect(failedLine, r.stdout).toBeDefined();
     // The exact bytes a spreadsheet sees: quoted, quotes doubled, an apostrophe before '='.
     expect(failedLine!.endsWith(`,"'=HYPERLINK(""http://evil"",""x"")"`), failedLine).toBe(true);
-    const rows = parseCsv(r.stdout).slice(1).map((f) => Object.fromEntries(header.map((h, i) => [h, f[i]])) as Record<string, string>);
+    const rows = parseCsv(r.stdout)
+      .slice(1)
+      .map((f) => Object.fromEntries(header.map((h, i) => [h, f[i]])) as Record<string, string>);
     const byId = (id: string) => rows.find((x) => x.broadcastId === id)!;
     expect(byId(plus.id)).toMatchObject({ status: 'failed', reason: `'${evil}`, title: "'+1 test" });
     expect(byId(minus.id).title).toBe("'-1 test");
@@ -269,7 +306,11 @@ describe('delivery as the CLI reports it', () => {
     const row = (JSON.parse(r.stdout) as { id: string; delivery: Record<string, number> }[]).find((b) => b.id === sent.id);
     expect(row, r.stdout).toBeDefined();
     expect(row!.delivery).toEqual({ preempted: 1 });
-    const rep = JSON.parse((await loa(['report', '--from', '2020-01-01', '--to', '2099-01-01', '--json'])).stdout) as { broadcastId: string; status: string; reason: string | null }[];
+    const rep = JSON.parse((await loa(['report', '--from', '2020-01-01', '--to', '2099-01-01', '--json'])).stdout) as {
+      broadcastId: string;
+      status: string;
+      reason: string | null;
+    }[];
     expect(rep.find((x) => x.broadcastId === sent.id)).toMatchObject({ status: 'preempted', reason: 'preempted by alert-x' });
   });
 
@@ -328,7 +369,9 @@ describe('central maintenance commands', () => {
     let newSha: string;
     try {
       rw.pragma('busy_timeout = 5000');
-      const shaOf = (id: string) => (JSON.parse((rw.prepare('SELECT envelope FROM broadcasts WHERE id = ?').get(id) as { envelope: string }).envelope) as { body: { audio: { sha256: string } } }).body.audio.sha256;
+      const shaOf = (id: string) =>
+        (JSON.parse((rw.prepare('SELECT envelope FROM broadcasts WHERE id = ?').get(id) as { envelope: string }).envelope) as { body: { audio: { sha256: string } } }).body.audio
+          .sha256;
       oldSha = shaOf(old.id);
       newSha = shaOf(recent.id);
       expect(oldSha).not.toBe(newSha);

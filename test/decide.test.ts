@@ -1,16 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  decide,
-  isQuietTime,
-  localMinutesOf,
-  nextWakeAt,
-  quietWindowError,
   type DecideInput,
   type Decision,
+  decide,
+  isQuietTime,
   type Job,
+  localMinutesOf,
+  nextWakeAt,
   type Playing,
   type Priority,
+  quietWindowError,
 } from '../daemon/playback/decide.js';
 
 // 2026-01-05 10:00:00 +07:00 (Asia/Ho_Chi_Minh) = 03:00Z; local minutes 600.
@@ -211,7 +211,7 @@ describe('decide: table', () => {
       out: [],
     },
     {
-      name: 'multi-zone: an equal-level interrupt job ignores a waiting job\'s reservation',
+      name: "multi-zone: an equal-level interrupt job ignores a waiting job's reservation",
       in: {
         queue: [job('n1', { zones: ['a', 'b'], enqueuedAt: NOW - 20 }), job('n2', { zones: ['a'], policy: 'interrupt', enqueuedAt: NOW - 10 })],
         playing: [playing('n0', { zones: ['b'] })],
@@ -295,15 +295,11 @@ describe('decide: sequences with a fixed clock', () => {
     expect(decide(input({ queue: q, quietHours: early }))).toEqual([]);
     const wake = nextWakeAt(input({ queue: q, quietHours: early }));
     expect(wake).toBe(NOW + MIN + 1); // n2's deadline comes first
-    expect(decide(input({ now: wake!, localMinutes: LOCAL + 1 + 1 / MIN, queue: q, quietHours: early }))).toEqual([
-      { kind: 'missed', key: 'n2', reason: 'quiet_hours' },
-    ]);
+    expect(decide(input({ now: wake!, localMinutes: LOCAL + 1 + 1 / MIN, queue: q, quietHours: early }))).toEqual([{ kind: 'missed', key: 'n2', reason: 'quiet_hours' }]);
     const q2 = [q[0]!];
     const wake2 = nextWakeAt(input({ now: wake!, localMinutes: LOCAL + 1 + 1 / MIN, queue: q2, quietHours: early }));
     expect(wake2).toBe(NOW + 2 * MIN); // quiet hours end at 10:02
-    expect(decide(input({ now: wake2!, localMinutes: LOCAL + 2, queue: q2, quietHours: early }))).toEqual([
-      { kind: 'start', key: 'n1', zones: ['a'] },
-    ]);
+    expect(decide(input({ now: wake2!, localMinutes: LOCAL + 2, queue: q2, quietHours: early }))).toEqual([{ kind: 'start', key: 'n1', zones: ['a'] }]);
   });
 
   it('two interrupt items ready together do not cut each other', () => {
@@ -372,7 +368,7 @@ describe('nextWakeAt', () => {
   it('the next readyAt', () => {
     expect(nextWakeAt(input({ queue: [job('n1', { readyAt: NOW + 7000 }), job('n2', { readyAt: NOW + 9000 })] }))).toBe(NOW + 7000);
   });
-  it('the first millisecond past a waiting job\'s deadline', () => {
+  it("the first millisecond past a waiting job's deadline", () => {
     expect(nextWakeAt(input({ queue: [job('n1', { readyAt: NOW - 1000, maxDelayMs: 5000 })], playing: [playing('n0')] }))).toBe(NOW + 4001);
   });
   it('the end of quiet hours (midnight-wrapping) for a held normal job', () => {

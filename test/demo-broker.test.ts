@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { startDemoBroker, type DemoBroker } from '../demo/broker.js';
-import { runLoa } from './harness/cli.js';
-import { cleanupTempDirs, tempDir } from './harness/tmp.js';
+import { type DemoBroker, startDemoBroker } from '../demo/broker.js';
+import { runLoa } from '../support/cli.js';
+import { cleanupTempDirs, tempDir } from '../support/tmp.js';
 
 const dir = tempDir('loa-demo-broker-');
 const fleet = join(dir, 'fleet.yaml');
@@ -31,10 +31,16 @@ function connect(url: string, o: IClientOptions): Promise<MqttClient> {
 }
 
 beforeAll(async () => {
-  writeFileSync(fleet, stringify({
-    broker: { urls: ['mqtt://127.0.0.1:1'], stationUrls: ['mqtt://127.0.0.1:2'], passwordFile: 'secrets/central.password', listener: { stationPort: 2 } },
-    stations: [{ id: 'st-a', name: 'A' }, { id: 'st-b', name: 'B' }],
-  }));
+  writeFileSync(
+    fleet,
+    stringify({
+      broker: { urls: ['mqtt://127.0.0.1:1'], stationUrls: ['mqtt://127.0.0.1:2'], passwordFile: 'secrets/central.password', listener: { stationPort: 2 } },
+      stations: [
+        { id: 'st-a', name: 'A' },
+        { id: 'st-b', name: 'B' },
+      ],
+    }),
+  );
   const r = await runLoa(fleet, ['broker', 'config', '--out', join(dir, 'broker'), '--no-tls']);
   expect(r.code, r.stderr).toBe(0);
   broker = await startDemoBroker({ passwd: join(dir, 'broker', 'passwd'), centralPasswd: join(dir, 'broker', 'passwd-central'), acl: join(dir, 'broker', 'acl') });
@@ -58,11 +64,20 @@ describe('demo broker (Aedes) listeners', () => {
     await b.endAsync();
     const central = await connect(broker.url, { username: 'loa-central', password: secret('central.password'), clientId: 'loa-central', clean: false });
     await central.publishAsync('loa/v1/station/st-b/cmd', 'queued', { qos: 1 });
-    await expect(connect(broker.stationUrl, { username: 'st-a', password: secret('stations/st-a.password'), clientId: 'st-b', clean: true })).rejects.toThrow(/Not authorized|not authori/i);
+    await expect(connect(broker.stationUrl, { username: 'st-a', password: secret('stations/st-a.password'), clientId: 'st-b', clean: true })).rejects.toThrow(
+      /Not authorized|not authori/i,
+    );
     await expect(connect(broker.stationUrl, { username: 'st-a', password: secret('stations/st-a.password'), clientId: 'loa-central', clean: true })).rejects.toThrow();
     expect(central.connected).toBe(true);
     const got: string[] = [];
-    const back = mqtt.connect(broker.stationUrl, { username: 'st-b', password: secret('stations/st-b.password'), clientId: 'st-b', clean: false, protocolVersion: 4, reconnectPeriod: 0 });
+    const back = mqtt.connect(broker.stationUrl, {
+      username: 'st-b',
+      password: secret('stations/st-b.password'),
+      clientId: 'st-b',
+      clean: false,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     open.push(back);
     back.on('message', (_t, p) => got.push(p.toString()));
     for (let i = 0; i < 40 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 50));

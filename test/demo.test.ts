@@ -3,11 +3,11 @@
 // installed, PATH holds nothing but node, so the test also proves that a newcomer's machine
 // needs neither a system ffmpeg nor espeak-ng.
 import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { tempDir } from './harness/tmp.js';
+import { tempDir } from '../support/tmp.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DEMO = path.join(ROOT, 'dist/demo/main.js');

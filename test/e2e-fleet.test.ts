@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { fixture } from './harness/audio.js';
-import { tempDir } from './harness/tmp.js';
-import { listWavs, startStation, type StationProcess } from './harness/station.js';
-import { runLoa, startCollector } from './harness/cli.js';
 import { Ack, Topics } from '../protocol/index.js';
+import { fixture } from '../support/audio.js';
+import { runLoa, startCollector } from '../support/cli.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { listWavs, type StationProcess, startStation } from '../support/station.js';
+import { tempDir } from '../support/tmp.js';
 
 // The whole system: `loa broker config` output on a real mosquitto, `loa provision`ed real
 // daemons, the real collector, and `loa` commands as a ward office would type them.
@@ -30,21 +30,27 @@ describe('loa + loa-station end to end', () => {
     keyDirs.duty = path.join(tempDir('loa-e2e-duty-'), 'keys');
     fleet = path.join(dir, 'fleet.yaml');
     const port = 1; // replaced below once the broker has its ports
-    writeFileSync(fleet, stringify({
-      broker: {
-        urls: [`mqtt://127.0.0.1:${port}`], stationUrls: [`mqtt://127.0.0.1:${port}`], username: 'loa-central', passwordFile: 'secrets/central.password',
-        listener: { stationPort: 1884 },
-      },
-      signers: [
-        { key: 'office', allow: ['schedule', 'announce', 'alert', 'cancel', 'control'] },
-        { key: 'duty', allow: ['alert', 'cancel'] },
-      ],
-      defaultKey: 'office',
-      alertQuorum: 2,
-      stationDefaults: { dataDir: 'unused', output: { type: 'null' }, defaultVolume: 80, maxVolume: 100 },
-      groups: [{ id: 'dong', name: 'Đông' }],
-      stations: ids.map((id) => ({ id, name: `Trạm ${id}`, groups: id === 'xa-c' ? [] : ['dong'] })),
-    }));
+    writeFileSync(
+      fleet,
+      stringify({
+        broker: {
+          urls: [`mqtt://127.0.0.1:${port}`],
+          stationUrls: [`mqtt://127.0.0.1:${port}`],
+          username: 'loa-central',
+          passwordFile: 'secrets/central.password',
+          listener: { stationPort: 1884 },
+        },
+        signers: [
+          { key: 'office', allow: ['schedule', 'announce', 'alert', 'cancel', 'control'] },
+          { key: 'duty', allow: ['alert', 'cancel'] },
+        ],
+        defaultKey: 'office',
+        alertQuorum: 2,
+        stationDefaults: { dataDir: 'unused', output: { type: 'null' }, defaultVolume: 80, maxVolume: 100 },
+        groups: [{ id: 'dong', name: 'Đông' }],
+        stations: ids.map((id) => ({ id, name: `Trạm ${id}`, groups: id === 'xa-c' ? [] : ['dong'] })),
+      }),
+    );
     expect((await loa('keys', 'init', 'office')).code).toBe(0);
     expect((await duty('keys', 'init', 'duty')).code).toBe(0);
     const cfg = await loa('broker', 'config', '--out', path.join(dir, 'broker'), '--no-tls');
@@ -154,14 +160,17 @@ describe('loa + loa-station end to end', () => {
     expect(alertRows.map((r) => r.station).sort()).toEqual(ids);
   });
 
-  test('ACL: a station\'s credentials cannot publish another station\'s ack, read its commands, or publish any cmd', async () => {
+  test("ACL: a station's credentials cannot publish another station's ack, read its commands, or publish any cmd", async () => {
     const topics = new Topics();
     const conf = parse(readFileSync(path.join(dir, 'boxes', 'phuong-a', 'station.yaml'), 'utf8'));
     const a = await mqtt.connectAsync(broker.stationUrl!, { username: 'phuong-a', password: conf.broker.password, clean: true });
     // Mosquitto grants the SUBACK but never delivers what the ACL forbids reading.
     const leaked: string[] = [];
     let ownCmd = false;
-    a.on('message', (t) => (t === topics.stationCmd('phuong-a') ? (ownCmd = true) : leaked.push(t)));
+    a.on('message', (t) => {
+      if (t === topics.stationCmd('phuong-a')) ownCmd = true;
+      else leaked.push(t);
+    });
     await a.subscribeAsync([topics.stationCmd('phuong-b'), topics.stationCmd('phuong-a')], { qos: 1 });
     const password = readFileSync(path.join(dir, 'secrets', 'central.password'), 'utf8').trim();
     const central = await mqtt.connectAsync(broker.url, { username: 'loa-central', password, clean: true });

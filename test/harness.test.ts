@@ -4,10 +4,10 @@ import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runFfmpeg } from '../io/ffmpeg.js';
-import { startAedes } from './harness/aedes.js';
-import { detectSilence, fixture, meanVolumeDb, measureLoudness, wavInfo } from './harness/audio.js';
-import { findMosquitto, startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { tempDir } from './harness/tmp.js';
+import { startAedes } from '../support/aedes.js';
+import { detectSilence, fixture, meanVolumeDb, measureLoudness, wavInfo } from '../support/audio.js';
+import { findMosquitto, type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { tempDir } from '../support/tmp.js';
 
 const clients: MqttClient[] = [];
 const brokers: Array<{ stop(): Promise<void> }> = [];
@@ -234,11 +234,7 @@ describe('audio helpers', () => {
     // 1 kHz sine at 0.5 peak for 1 s, 1 s of silence, 1 s of sine.
     const dir = tempDir();
     const file = path.join(dir, 'gap.wav');
-    await runFfmpeg([
-      '-hide_banner', '-nostdin', '-f', 'lavfi',
-      '-i', "aevalsrc='0.5*sin(2*PI*1000*t)*not(between(t,1,2))':s=48000:d=3",
-      '-c:a', 'pcm_s16le', file,
-    ]);
+    await runFfmpeg(['-hide_banner', '-nostdin', '-f', 'lavfi', '-i', "aevalsrc='0.5*sin(2*PI*1000*t)*not(between(t,1,2))':s=48000:d=3", '-c:a', 'pcm_s16le', file]);
     const silences = await detectSilence(file, { noiseDb: -50, minSec: 0.5 });
     expect(silences).toHaveLength(1);
     expect(silences[0].start).toBeCloseTo(1, 1);

@@ -5,16 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  FfmpegError,
-  FfmpegNotFoundError,
-  ffmpegVersion,
-  findFfmpeg,
-  meaningfulStderr,
-  runFfmpeg,
-  spawnFfmpeg,
-} from '../io/ffmpeg.js';
-import { tempDir } from './harness/tmp.js';
+import { FfmpegError, FfmpegNotFoundError, ffmpegVersion, findFfmpeg, meaningfulStderr, runFfmpeg, spawnFfmpeg } from '../io/ffmpeg.js';
+import { tempDir } from '../support/tmp.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -116,10 +108,10 @@ describe('runFfmpeg', () => {
   it('feeds stdin from a Buffer', async () => {
     const pcm = Buffer.alloc(48_000 * 2); // 1 s of silence
     for (let i = 0; i < 48_000; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 48_000)), i * 2);
-    const { stderr } = await runFfmpeg(
-      ['-hide_banner', '-nostats', '-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0', '-af', 'volumedetect', '-f', 'null', '-'],
-      { stdin: pcm, timeoutMs: 10_000 },
-    );
+    const { stderr } = await runFfmpeg(['-hide_banner', '-nostats', '-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0', '-af', 'volumedetect', '-f', 'null', '-'], {
+      stdin: pcm,
+      timeoutMs: 10_000,
+    });
     // 8000/32768 peak sine: RMS = -12.25 - 3.01 dBFS
     const mean = Number(/mean_volume: (-?[\d.]+) dB/.exec(stderr)?.[1]);
     expect(mean).toBeCloseTo(-15.3, 0);

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaCache, MediaError, profileName } from '../daemon/media/cache.js';
-import { measureLoudness, wavInfo } from './harness/audio.js';
-import { cleanupTempDirs, tempDir } from './harness/tmp.js';
+import { measureLoudness, wavInfo } from '../support/audio.js';
+import { cleanupTempDirs, tempDir } from '../support/tmp.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../audio-fixtures/${name}`, import.meta.url));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -96,7 +96,7 @@ describe('MediaCache: preparing audio with real ffmpeg', () => {
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
   });
 
-  it('reports corrupt audio as transcode_failed with ffmpeg\'s reason', async () => {
+  it("reports corrupt audio as transcode_failed with ffmpeg's reason", async () => {
     const dir = tempDir();
     const c = cache(dir);
     const bytes = readFileSync(fixture('corrupt.mp3'));
@@ -326,11 +326,9 @@ describe('MediaCache.fetchHttp from a real local HTTP server', () => {
     expect(e.message).toContain(`${base}/other: content hashes to`);
   });
 
-  it('lists every URL\'s failure when none works', async () => {
+  it("lists every URL's failure when none works", async () => {
     const c = cache(tempDir());
-    const e = await rejection(
-      c.fetchHttp([`${base}/missing`, closedUrl, `${base}/other`, `${base}/slow`, 'file:///etc/passwd'], clipSha, 1024 * 1024, 500),
-    );
+    const e = await rejection(c.fetchHttp([`${base}/missing`, closedUrl, `${base}/other`, `${base}/slow`, 'file:///etc/passwd'], clipSha, 1024 * 1024, 500));
     expect(e.code).toBe('fetch_failed');
     const lines = e.reason!.split('\n');
     expect(lines).toEqual([

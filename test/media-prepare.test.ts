@@ -2,11 +2,11 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeStreamArgs, MediaError, prepareAudio, probeAudio } from '../daemon/media/prepare.js';
 import { runFfmpeg, spawnFfmpeg } from '../io/ffmpeg.js';
-import { MediaError, decodeStreamArgs, prepareAudio, probeAudio } from '../daemon/media/prepare.js';
-import { serveFile } from './harness/http.js';
-import { fixture, measureLoudness, wavInfo } from './harness/audio.js';
-import { tempDir } from './harness/tmp.js';
+import { fixture, measureLoudness, wavInfo } from '../support/audio.js';
+import { serveFile } from '../support/http.js';
+import { tempDir } from '../support/tmp.js';
 
 const installerFfmpeg = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 
@@ -68,10 +68,16 @@ describe('prepareAudio', () => {
     const dir = tempDir();
     const input = path.join(dir, 'wide.wav');
     await runFfmpeg([
-      '-hide_banner', '-nostdin', '-f', 'lavfi',
+      '-hide_banner',
+      '-nostdin',
+      '-f',
+      'lavfi',
       // A 0..-18 dB sawtooth envelope: loudness range well above 5 LU.
-      '-i', "aevalsrc='0.5*sin(2*PI*440*t)*pow(10,-mod(t,6)*3/20)':s=48000:d=12",
-      '-c:a', 'pcm_s16le', input,
+      '-i',
+      "aevalsrc='0.5*sin(2*PI*440*t)*pow(10,-mod(t,6)*3/20)':s=48000:d=12",
+      '-c:a',
+      'pcm_s16le',
+      input,
     ]);
     const out = path.join(dir, 'out.wav');
     const r = await prepareAudio(input, out, { lra: 5 });
@@ -148,9 +154,7 @@ describe('probeAudio', () => {
     // Matroska written to a pipe cannot seek back to store its duration; with a VBR codec
     // ffmpeg cannot estimate it from the bitrate either.
     const dir = tempDir();
-    const { stdout } = await runFfmpeg([
-      '-hide_banner', '-nostdin', '-f', 'lavfi', '-i', 'sine=sample_rate=48000:duration=2', '-c:a', 'libvorbis', '-f', 'matroska', 'pipe:1',
-    ]);
+    const { stdout } = await runFfmpeg(['-hide_banner', '-nostdin', '-f', 'lavfi', '-i', 'sine=sample_rate=48000:duration=2', '-c:a', 'libvorbis', '-f', 'matroska', 'pipe:1']);
     const file = path.join(dir, 'piped.mka');
     writeFileSync(file, stdout);
     const { stderr } = await runFfmpeg(['-hide_banner', '-nostdin', '-i', file, '-map', '0:a:0', '-t', '0', '-f', 'null', '-']);

@@ -3,13 +3,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runFfmpeg, spawnFfmpeg } from '../io/ffmpeg.js';
 import { decodeStreamArgs, probeAudio } from '../daemon/media/prepare.js';
-import { createOutput, volumeToDb, type PlaybackResult } from '../daemon/outputs/output.js';
+import { createOutput, type PlaybackResult, volumeToDb } from '../daemon/outputs/output.js';
 import { wavHeader } from '../daemon/outputs/wav.js';
-import { serveFile } from './harness/http.js';
-import { fixture, meanVolumeDb, volumeStats, wavInfo } from './harness/audio.js';
-import { tempDir } from './harness/tmp.js';
+import { runFfmpeg, spawnFfmpeg } from '../io/ffmpeg.js';
+import { fixture, meanVolumeDb, volumeStats, wavInfo } from '../support/audio.js';
+import { serveFile } from '../support/http.js';
+import { tempDir } from '../support/tmp.js';
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,10 +21,28 @@ beforeAll(async () => {
   const dir = tempDir();
   tone3s = path.join(dir, 'tone-3s.wav');
   tone1s = path.join(dir, 'tone-1s.wav');
-  for (const [file, d] of [[tone3s, 3], [tone1s, 1]] as const) {
+  for (const [file, d] of [
+    [tone3s, 3],
+    [tone1s, 1],
+  ] as const) {
     await runFfmpeg([
-      '-hide_banner', '-nostdin', '-f', 'lavfi', '-i', `sine=frequency=1000:sample_rate=48000:duration=${d}`,
-      '-af', 'volume=4', '-ac', '1', '-c:a', 'pcm_s16le', '-map_metadata', '-1', '-fflags', '+bitexact', file,
+      '-hide_banner',
+      '-nostdin',
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=1000:sample_rate=48000:duration=${d}`,
+      '-af',
+      'volume=4',
+      '-ac',
+      '1',
+      '-c:a',
+      'pcm_s16le',
+      '-map_metadata',
+      '-1',
+      '-fflags',
+      '+bitexact',
+      file,
     ]);
   }
 });
@@ -178,7 +196,10 @@ describe.concurrent('file output', () => {
     const dir = tempDir();
     const out = createOutput({ type: 'file', dir });
     const wrong = out.play({
-      sources: [{ kind: 'wav', path: fixture('chime-normal.wav') }, { kind: 'wav', path: fixture('tone-3s.wav') }],
+      sources: [
+        { kind: 'wav', path: fixture('chime-normal.wav') },
+        { kind: 'wav', path: fixture('tone-3s.wav') },
+      ],
       volume: 100,
       label: 'wrong',
     });
@@ -222,9 +243,7 @@ describe.concurrent('file output', () => {
 describe.concurrent('pcm-stream sources', () => {
   it('plays live PCM as it arrives, paced, bounded by maxDurationMs, and ends the producer', async () => {
     // An endless real-time producer: only maxDurationMs can end this source.
-    const producer = spawnFfmpeg([
-      '-hide_banner', '-nostdin', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-f', 's16le', '-ac', '1', 'pipe:1',
-    ]);
+    const producer = spawnFfmpeg(['-hide_banner', '-nostdin', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-f', 's16le', '-ac', '1', 'pipe:1']);
     const out = createOutput({ type: 'file', dir: tempDir() });
     const t0 = now();
     const h = out.play({ sources: [{ kind: 'pcm-stream', stream: producer.stdout, maxDurationMs: 800 }], volume: 100, label: 'live' });
@@ -246,7 +265,10 @@ describe.concurrent('pcm-stream sources', () => {
     const stream = new PassThrough();
     const out = createOutput({ type: 'file', dir: tempDir() });
     const h = out.play({
-      sources: [{ kind: 'wav', path: fixture('chime-normal.wav') }, { kind: 'pcm-stream', stream, maxDurationMs: 10_000 }],
+      sources: [
+        { kind: 'wav', path: fixture('chime-normal.wav') },
+        { kind: 'pcm-stream', stream, maxDurationMs: 10_000 },
+      ],
       volume: 100,
       label: 'late',
     });

@@ -1,20 +1,20 @@
 // The playback policy (daemon/playback/policy.ts), table by table: what each kind of broadcast
 // may do on air. Pure functions, no clock, no I/O.
 import { describe, expect, it } from 'vitest';
-import { decide, type DecideInput, type Job } from '../daemon/playback/decide.js';
+import { type DecideInput, decide, type Job } from '../daemon/playback/decide.js';
 import {
+  type BroadcastKind,
   cancelVerdict,
   exemptFromStopAndQuiet,
   followsOperatorVolume,
+  type KindInput,
   kindOf,
   leadFor,
   levelOf,
-  mayAirWithoutLead,
   maxDurationMs,
+  mayAirWithoutLead,
   reairAfterRestart,
   volumeFor,
-  type BroadcastKind,
-  type KindInput,
 } from '../daemon/playback/policy.js';
 
 const TESTS = { maxDurationMs: 120_000, maxVolume: 80 };
@@ -102,16 +102,29 @@ describe('who may cancel', () => {
 
 describe('through the decision: a live alert always cuts a test alert; a test alert never cuts anything', () => {
   const job = (key: string, k: KindInput, over: Partial<Job> = {}): Job => ({
-    key, priority: levelOf(k), zones: ['main'], readyAt: 0, enqueuedAt: 0, policy: 'wait', maxDelayMs: 60_000, mediaReady: true, ...over,
+    key,
+    priority: levelOf(k),
+    zones: ['main'],
+    readyAt: 0,
+    enqueuedAt: 0,
+    policy: 'wait',
+    maxDelayMs: 60_000,
+    mediaReady: true,
+    ...over,
   });
   const base = (over: Partial<DecideInput>): DecideInput => ({ now: 1000, queue: [], playing: [], quietHours: [], localMinutes: 600, ...over });
 
   it('a live alert preempts a test alert on air', () => {
-    const d = decide(base({
-      queue: [job('live', { commandType: 'alert', test: false })],
-      playing: [{ key: 'test', priority: levelOf({ commandType: 'alert', test: true }), zones: ['main'], startedAt: 0 }],
-    }));
-    expect(d).toEqual([{ kind: 'preempt', key: 'test', by: 'live', zones: ['main'] }, { kind: 'start', key: 'live', zones: ['main'] }]);
+    const d = decide(
+      base({
+        queue: [job('live', { commandType: 'alert', test: false })],
+        playing: [{ key: 'test', priority: levelOf({ commandType: 'alert', test: true }), zones: ['main'], startedAt: 0 }],
+      }),
+    );
+    expect(d).toEqual([
+      { kind: 'preempt', key: 'test', by: 'live', zones: ['main'] },
+      { kind: 'start', key: 'live', zones: ['main'] },
+    ]);
   });
   it('a test alert does not cut a normal programme, and waits for the gap', () => {
     const d = decide(base({ queue: [job('test', { commandType: 'alert', test: true })], playing: [{ key: 'music', priority: 'normal', zones: ['main'], startedAt: 0 }] }));
@@ -124,7 +137,9 @@ describe('through the decision: a live alert always cuts a test alert; a test al
     expect(decide(base({ queue: [test, live], quietHours: [{ start: '09:00', end: '11:00' }] }))).toEqual([{ kind: 'start', key: 'live', zones: ['b'] }]);
   });
   it('a queued live alert starts before a queued test alert that came first', () => {
-    const d = decide(base({ queue: [job('test', { commandType: 'alert', test: true }, { enqueuedAt: 0 }), job('live', { commandType: 'alert', test: false }, { enqueuedAt: 5 })] }));
+    const d = decide(
+      base({ queue: [job('test', { commandType: 'alert', test: true }, { enqueuedAt: 0 }), job('live', { commandType: 'alert', test: false }, { enqueuedAt: 5 })] }),
+    );
     expect(d[0]).toEqual({ kind: 'start', key: 'live', zones: ['main'] });
   });
   it('under stop a due item that outlives its window is missed with reason stopped', () => {

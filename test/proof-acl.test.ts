@@ -1,8 +1,8 @@
 // CI version of `npm run proof`'s access-control table: mosquitto started from exactly what
 // `loa broker config` wrote, probed with real station and central credentials.
 import { afterAll, expect, test } from 'vitest';
-import { acl } from '../proof/acl.js';
-import { cleanupTemp } from '../proof/lib.js';
+import { acl } from '../support/proof/acl.js';
+import { cleanupTemp } from '../support/proof/lib.js';
 
 afterAll(cleanupTemp);
 

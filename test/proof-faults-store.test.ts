@@ -2,8 +2,8 @@
 // repetition each, one after another (each fills a tmpfs, moves a clock or corrupts a database
 // of its own, on its own broker, collector and station).
 import { afterAll, describe, expect, test } from 'vitest';
-import { catchUp, clockWrong, corruptStore, diskFull, silentAiring, type FaultResult } from '../proof/faults.js';
-import { cleanupTemp } from '../proof/lib.js';
+import { catchUp, clockWrong, corruptStore, diskFull, type FaultResult, silentAiring } from '../support/proof/faults.js';
+import { cleanupTemp } from '../support/proof/lib.js';
 
 afterAll(cleanupTemp);
 
@@ -11,7 +11,11 @@ function expectClean(r: FaultResult): void {
   expect(r.checks.filter((c) => !c.ok)).toEqual([]);
   expect(r.emitted).toBeGreaterThan(0);
   expect({ commandsLost: r.commandsLost, lost: r.lost, duplicated: r.duplicated, crashes: r.crashes, received: r.received }).toEqual({
-    commandsLost: 0, lost: 0, duplicated: 0, crashes: 0, received: r.emitted,
+    commandsLost: 0,
+    lost: 0,
+    duplicated: 0,
+    crashes: 0,
+    received: r.emitted,
   });
   expect(r.commandsSent).toBeGreaterThan(0);
   expect(r.verdict).toBe('PASS');

@@ -2,8 +2,8 @@
 // (generated config, persistence), real daemons and the real `loa collect`. The cases are
 // independent (own broker, collector and station each), so they run concurrently.
 import { afterAll, describe, expect, test } from 'vitest';
-import { brokerDownAtSchedule, brokerKill, cacheQuota, clockStep, collectorDown, daemonKill, type FaultResult } from '../proof/faults.js';
-import { cleanupTemp } from '../proof/lib.js';
+import { brokerDownAtSchedule, brokerKill, cacheQuota, clockStep, collectorDown, daemonKill, type FaultResult } from '../support/proof/faults.js';
+import { cleanupTemp } from '../support/proof/lib.js';
 
 afterAll(cleanupTemp);
 

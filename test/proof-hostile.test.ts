@@ -1,8 +1,8 @@
 // CI version of `npm run proof`'s hostile-input table: every case once against one real daemon.
 // Each group of rows is its own test so a regression names what broke.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HOSTILE_GROUPS, RSS_BOUND_KIB, hostile, type HostileReport } from '../proof/hostile.js';
-import { cleanupTemp } from '../proof/lib.js';
+import { HOSTILE_GROUPS, type HostileReport, hostile, RSS_BOUND_KIB } from '../support/proof/hostile.js';
+import { cleanupTemp } from '../support/proof/lib.js';
 
 let report: HostileReport;
 
@@ -15,7 +15,9 @@ describe('hostile input: rejected with a reason, nothing aired, daemon alive, me
   test.each(HOSTILE_GROUPS.map((g) => [g]))('%s', (group) => {
     const rows = report.rows.filter((r) => r.group === group);
     expect(rows.length).toBeGreaterThan(0);
-    const failing = rows.filter((r) => r.verdict !== 'PASS').map((r) => `${r.case} [${r.topic}]: expected ${r.expected}, got ${r.got}; played=${r.played} alive=${r.alive} rssΔ=${r.rssDeltaKiB} KiB`);
+    const failing = rows
+      .filter((r) => r.verdict !== 'PASS')
+      .map((r) => `${r.case} [${r.topic}]: expected ${r.expected}, got ${r.got}; played=${r.played} alive=${r.alive} rssΔ=${r.rssDeltaKiB} KiB`);
     expect(failing).toEqual([]);
   });
 

@@ -9,17 +9,17 @@ import {
   BODY_SCHEMAS,
   CentralState,
   EnvelopeShape,
+  publicKeyFromRaw,
   Receipt,
   SIGNED_TYPES,
-  StationState,
-  Telemetry,
-  publicKeyFromRaw,
-  trustedKey,
-  signedBytes,
-  verifyCommand,
   type SignedEnvelope,
   type SignedType,
+  StationState,
+  signedBytes,
+  Telemetry,
   type TrustedKey,
+  trustedKey,
+  verifyCommand,
 } from '../protocol/index.js';
 
 const doc = readFileSync(fileURLToPath(new URL('../docs/protocol.md', import.meta.url)), 'utf8');
@@ -56,9 +56,7 @@ describe('docs/protocol.md examples', () => {
 
   it('every signed example verifies with the documented keys (as station phuong-ben-nghe, quorum 2)', () => {
     const allow: Record<string, SignedType[]> = { central: [...SIGNED_TYPES], 'ops-2': ['alert', 'cancel'] };
-    const keys = new Map<string, TrustedKey>(
-      Object.entries(keysBlock!.loaTestKeys).map(([id, raw]) => [id, trustedKey(id, raw, allow[id] ?? [])]),
-    );
+    const keys = new Map<string, TrustedKey>(Object.entries(keysBlock!.loaTestKeys).map(([id, raw]) => [id, trustedKey(id, raw, allow[id] ?? [])]));
     const signed = parsed.filter((p) => (SIGNED_TYPES as readonly string[]).includes(p.type as string)) as unknown as SignedEnvelope[];
     expect(signed.length).toBeGreaterThanOrEqual(SIGNED_TYPES.length);
     for (const env of signed) {

@@ -1,7 +1,7 @@
 // Schedule expansion with fixed clocks. Croner does the calendar maths; these tests pin the
 // behaviour stations rely on, including DST in Europe/Berlin (Vietnam has no DST).
 import { describe, expect, it } from 'vitest';
-import { ScheduleBody, cronError, nextOccurrences, occurrenceId, occurrencesBetween, timezoneError, verifyCommand } from '../protocol/index.js';
+import { cronError, nextOccurrences, occurrenceId, occurrencesBetween, ScheduleBody, timezoneError, verifyCommand } from '../protocol/index.js';
 import { context, mk, STATION } from './protocol-fixtures.js';
 
 const AUDIO = { kind: 'stream', urls: ['https://radio.example.vn/vov1.mp3'], durationSec: 600 };

@@ -3,15 +3,15 @@
 import {
   cosignEnvelope,
   generateKeyPair,
-  makeEnvelope,
-  trustedKey,
-  signEnvelope,
   type KeyPair,
+  makeEnvelope,
   type ReplayView,
   type SignedEnvelope,
   type SignedType,
+  signEnvelope,
   type Target,
   type TrustedKey,
+  trustedKey,
   type VerifyContext,
 } from '../protocol/index.js';
 

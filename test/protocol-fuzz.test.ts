@@ -4,7 +4,7 @@
 // was signed (same signed bytes, same signers, same signature bytes).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REJECT_REASONS, signedBytes, verifyCommand, type SignedEnvelope } from '../protocol/index.js';
+import { REJECT_REASONS, type SignedEnvelope, signedBytes, verifyCommand } from '../protocol/index.js';
 import { context, mk } from './protocol-fixtures.js';
 
 const VALID: SignedEnvelope[] = [
@@ -102,7 +102,12 @@ type Mutation =
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('replace' as const), pick: fc.nat(), value: weird }),
   fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }),
-  fc.record({ kind: fc.constant('addField' as const), pick: fc.nat(), key: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('__proto__', 'constructor', 'sigs', 'body', 'v')), value: weird }),
+  fc.record({
+    kind: fc.constant('addField' as const),
+    pick: fc.nat(),
+    key: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('__proto__', 'constructor', 'sigs', 'body', 'v')),
+    value: weird,
+  }),
   fc.record({ kind: fc.constant('flipChar' as const), pick: fc.nat(), at: fc.nat() }),
   // Keeps the character class (letter -> letter, digit -> digit): the result usually still
   // passes the schema, so it exercises the signature check rather than the parser.
@@ -150,7 +155,21 @@ function applyMutation(env: SignedEnvelope, m: Mutation): unknown {
       return setAt(env, path, () => 'A'.repeat(m.size));
     case 'typeSwap':
       return setAt(env, path, (old) =>
-        typeof old === 'number' ? String(old) : typeof old === 'string' ? (Number.isNaN(Number(old)) ? [old] : Number(old)) : typeof old === 'boolean' ? (old ? 1 : 0) : Array.isArray(old) ? { ...old } : old === null ? 0 : [old],
+        typeof old === 'number'
+          ? String(old)
+          : typeof old === 'string'
+            ? Number.isNaN(Number(old))
+              ? [old]
+              : Number(old)
+            : typeof old === 'boolean'
+              ? old
+                ? 1
+                : 0
+              : Array.isArray(old)
+                ? { ...old }
+                : old === null
+                  ? 0
+                  : [old],
       );
   }
 }
@@ -165,7 +184,14 @@ const byteDamageArb: fc.Arbitrary<ByteDamage> = fc.oneof(
     at: fc.nat(),
     // Invalid UTF-8: lone continuation bytes, overlongs, surrogates, truncated sequences.
     bytes: fc.oneof(
-      fc.constantFrom(Uint8Array.of(0x80), Uint8Array.of(0xc0, 0xaf), Uint8Array.of(0xed, 0xa0, 0x80), Uint8Array.of(0xf4, 0x90, 0x80, 0x80), Uint8Array.of(0xe2, 0x82), Uint8Array.of(0xff)),
+      fc.constantFrom(
+        Uint8Array.of(0x80),
+        Uint8Array.of(0xc0, 0xaf),
+        Uint8Array.of(0xed, 0xa0, 0x80),
+        Uint8Array.of(0xf4, 0x90, 0x80, 0x80),
+        Uint8Array.of(0xe2, 0x82),
+        Uint8Array.of(0xff),
+      ),
       fc.uint8Array({ minLength: 1, maxLength: 4 }),
     ),
   }),

@@ -4,37 +4,37 @@ import {
   Ack,
   BODY_SCHEMAS,
   CentralState,
-  DEFAULT_TOPIC_ROOT,
-  EnvelopeShape,
-  REJECT_REASONS,
-  Receipt,
-  SEQ_WINDOW,
-  StationState,
-  Telemetry,
-  Topics,
   canonicalBytes,
   canonicalJson,
   checkSignature,
   cosignEnvelope,
+  cronError,
+  DEFAULT_TOPIC_ROOT,
+  EnvelopeShape,
   generateKeyPair,
   matchesTarget,
   newCommandId,
   occurrenceId,
   parseEnvelope,
-  cronError,
   publicKeyError,
   publicKeyFromRaw,
   publicKeyOfPrivate,
-  repeatedPublicKeys,
-  trustedKey,
-  signatureFor,
-  signedBytes,
-  verifyCommand,
+  REJECT_REASONS,
+  Receipt,
   type RejectReason,
+  repeatedPublicKeys,
+  SEQ_WINDOW,
   type SignedEnvelope,
   type SignedType,
+  StationState,
+  signatureFor,
+  signedBytes,
+  Telemetry,
+  Topics,
+  trustedKey,
+  verifyCommand,
 } from '../protocol/index.js';
-import { BODIES, GROUP, KEYS, MemoryReplay, SHA, STATION, T0, UNSIGNED_EXAMPLES, context, mk } from './protocol-fixtures.js';
+import { BODIES, context, GROUP, KEYS, MemoryReplay, mk, SHA, STATION, T0, UNSIGNED_EXAMPLES } from './protocol-fixtures.js';
 
 const SIGNED: SignedType[] = ['schedule', 'announce', 'alert', 'cancel', 'control'];
 const json = (v: unknown): string => JSON.stringify(v);
@@ -106,7 +106,15 @@ describe('every message type round-trips through its schema and canonical JSON',
     const base = { station: STATION, version: 1, items: [] as unknown[] };
     expect(BODY_SCHEMAS.schedule.safeParse({ ...base, items: [{ id: 'a', audio }] }).success).toBe(false);
     expect(BODY_SCHEMAS.schedule.safeParse({ ...base, items: [{ id: 'a', cron: '* * * * *', at: '2026-01-01T00:00:00Z', audio }] }).success).toBe(false);
-    expect(BODY_SCHEMAS.schedule.safeParse({ ...base, items: [{ id: 'a', cron: '* * * * *', audio }, { id: 'a', cron: '0 * * * *', audio }] }).success).toBe(false);
+    expect(
+      BODY_SCHEMAS.schedule.safeParse({
+        ...base,
+        items: [
+          { id: 'a', cron: '* * * * *', audio },
+          { id: 'a', cron: '0 * * * *', audio },
+        ],
+      }).success,
+    ).toBe(false);
     expect(BODY_SCHEMAS.schedule.safeParse({ ...base, items: [{ id: 'a', cron: '* * * * *', audio }] }).success).toBe(true);
     // Items are never emergency: emergencies only travel as signed alerts.
     expect(BODY_SCHEMAS.schedule.safeParse({ ...base, items: [{ id: 'a', cron: '* * * * *', priority: 'emergency', audio }] }).success).toBe(false);
@@ -167,9 +175,7 @@ describe('canonical JSON', () => {
   });
 
   it('sorts keys by UTF-16 code units, no whitespace', () => {
-    expect(canonicalJson({ b: 1, a: [true, null, 'x'], B: { d: 2.5, c: -0 }, é: 1, '': 0 })).toBe(
-      '{"":0,"B":{"c":0,"d":2.5},"a":[true,null,"x"],"b":1,"é":1}',
-    );
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'], B: { d: 2.5, c: -0 }, é: 1, '': 0 })).toBe('{"":0,"B":{"c":0,"d":2.5},"a":[true,null,"x"],"b":1,"é":1}');
     expect(canonicalJson({ '\u{1F600}': 1, '\uFFFF': 2 })).toBe('{"\u{1F600}":1,"\uFFFF":2}');
   });
 
@@ -264,7 +270,7 @@ describe('verifyCommand: every reject reason is produced', () => {
     const env = mk('announce');
     expectReason(json({ ...env, body: { ...(env.body as object), title: 'forged' } }), 'bad_signature');
   });
-  it('bad_signature: first signature is not the issuer\'s', () => {
+  it("bad_signature: first signature is not the issuer's", () => {
     const env = mk('cancel');
     const d = expectReason(json({ ...env, sigs: [signatureFor(env, 'ops2', KEYS.ops2.privateKeyPem)] }), 'bad_signature');
     expect(d).toMatch(/issuer/);

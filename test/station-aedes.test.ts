@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
-import { startAedes, type AedesBroker } from './harness/aedes.js';
-import { fixture } from './harness/audio.js';
-import { TestController, listWavs, makeKey, type StationProcess } from './harness/station.js';
-import { launchStation } from './harness/station-fixture.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type AedesBroker, startAedes } from '../support/aedes.js';
+import { fixture } from '../support/audio.js';
+import { listWavs, makeKey, type StationProcess, TestController } from '../support/station.js';
+import { launchStation } from '../support/station-fixture.js';
 
 // The embedded broker (what `npm run demo` uses) carries the same protocol.
 describe('loa-station over the embedded Aedes broker', () => {

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { fixture, measureLoudness, volumeStats, wavInfo } from './harness/audio.js';
-import { TestController, listWavs, makeKey, type StationProcess } from './harness/station.js';
-import { launchStation } from './harness/station-fixture.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { fixture, measureLoudness, volumeStats, wavInfo } from '../support/audio.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { listWavs, makeKey, type StationProcess, TestController } from '../support/station.js';
+import { launchStation } from '../support/station-fixture.js';
 
 // One real mosquitto, one real loa-station with two `file` zones, real ffmpeg.
 describe('loa-station plays a signed announcement', () => {

@@ -2,15 +2,15 @@
 // media preparation that never runs more ffmpeg at once than configured, repeat gaps that
 // cost neither memory nor disk, leftovers swept at start, and no sub-minute schedules.
 // One real daemon per test against one private anonymous mosquitto; real ffmpeg.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runFfmpeg } from '../io/ffmpeg.js';
-import { fixture, wavInfo } from './harness/audio.js';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { TestController, listWavs, makeKey, startStation, writeStationConfig, type StationProcess } from './harness/station.js';
-import { launchStation } from './harness/station-fixture.js';
-import { tempDir } from './harness/tmp.js';
+import { fixture, wavInfo } from '../support/audio.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { listWavs, makeKey, type StationProcess, startStation, TestController, writeStationConfig } from '../support/station.js';
+import { launchStation } from '../support/station-fixture.js';
+import { tempDir } from '../support/tmp.js';
 
 const official = makeKey('official', ['schedule', 'announce', 'cancel', 'control']);
 let broker: MosquittoBroker;
@@ -84,7 +84,9 @@ function rssKb(pid: number): number {
 /** A distinct sine tone (content-addressed clips must differ). */
 async function toneFile(dir: string, hz: number, seconds: number): Promise<string> {
   const file = path.join(dir, `tone-${hz}-${seconds}s.wav`);
-  await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${hz}:duration=${seconds}`, '-ar', '22050', '-ac', '1', '-y', file], { timeoutMs: 30_000 });
+  await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${hz}:duration=${seconds}`, '-ar', '22050', '-ac', '1', '-y', file], {
+    timeoutMs: 30_000,
+  });
   return file;
 }
 
@@ -97,7 +99,10 @@ describe('test hooks', () => {
       const media = await ctl.publishMedia(fixture('tone-3s.wav'));
       const env = ctl.envelope('announce', { title: 'now', audio: { kind: 'media', ...media } }, { stations: ['hooks-off'] }, official);
       await ctl.send('hooks-off', env);
-      const end = await ctl.waitForAck((a) => a.station === 'hooks-off' && (a.broadcastId === env.id || a.commandId === env.id) && ['completed', 'failed', 'rejected'].includes(a.state), 30_000);
+      const end = await ctl.waitForAck(
+        (a) => a.station === 'hooks-off' && (a.broadcastId === env.id || a.commandId === env.id) && ['completed', 'failed', 'rejected'].includes(a.state),
+        30_000,
+      );
       expect({ state: end.state, reason: end.reason }).toEqual({ state: 'completed', reason: undefined });
       expect(listWavs(st.out)).toHaveLength(1);
     } finally {
@@ -137,14 +142,22 @@ describe('bounded work', () => {
       for (const f of files) clips.push(await ctl.publishMedia(f));
       const tomorrow = new Date(Date.now() + 86_400_000);
       const items = clips.map((c, i) => ({
-        id: `clip-${i}`, at: new Date(tomorrow.getTime() + i * 60_000).toISOString(), title: `Clip ${i}`, audio: { kind: 'media', ...c },
+        id: `clip-${i}`,
+        at: new Date(tomorrow.getTime() + i * 60_000).toISOString(),
+        title: `Clip ${i}`,
+        audio: { kind: 'media', ...c },
       }));
       const env = ctl.envelope('schedule', { station: 'prep-bound', version: 1, tz: 'Asia/Ho_Chi_Minh', items }, { stations: ['prep-bound'] }, official);
       await ctl.pushSchedule('prep-bound', env);
       const applied = await ctl.waitForAck((a) => a.station === 'prep-bound' && a.commandId === env.id && (a.state === 'applied' || a.state === 'rejected'));
       expect(applied.state).toBe('applied');
       const cacheDir = path.join(st.dataDir, 'cache');
-      const preparedShas = () => new Set(readdirSync(cacheDir).map((f) => /^([a-f0-9]{64})\..+\.wav$/.exec(f)?.[1]).filter(Boolean));
+      const preparedShas = () =>
+        new Set(
+          readdirSync(cacheDir)
+            .map((f) => /^([a-f0-9]{64})\..+\.wav$/.exec(f)?.[1])
+            .filter(Boolean),
+        );
       await until('all 8 clips prepared in the cache', () => clips.every((c) => preparedShas().has(c.sha256)), 45_000, st.station.logs);
     } finally {
       clearInterval(sampler);
@@ -217,10 +230,17 @@ describe('bounded work', () => {
     const st = await launch('cron-bound');
     try {
       const media = await ctl.publishMedia(fixture('tone-3s.wav'));
-      const env = ctl.envelope('schedule', {
-        station: 'cron-bound', version: 1, tz: 'Asia/Ho_Chi_Minh',
-        items: [{ id: 'every-5s', cron: '*/5 * * * * *', title: 'too often', audio: { kind: 'media', ...media } }],
-      }, { stations: ['cron-bound'] }, official);
+      const env = ctl.envelope(
+        'schedule',
+        {
+          station: 'cron-bound',
+          version: 1,
+          tz: 'Asia/Ho_Chi_Minh',
+          items: [{ id: 'every-5s', cron: '*/5 * * * * *', title: 'too often', audio: { kind: 'media', ...media } }],
+        },
+        { stations: ['cron-bound'] },
+        official,
+      );
       await ctl.pushSchedule('cron-bound', env);
       const ack = await ctl.waitForAck((a) => a.station === 'cron-bound' && a.commandId === env.id && a.state !== 'received');
       expect({ state: ack.state, reason: ack.reason }).toEqual({ state: 'rejected', reason: 'invalid' });

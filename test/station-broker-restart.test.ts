@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import mqtt from 'mqtt';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { fixture } from './harness/audio.js';
-import { tempDir } from './harness/tmp.js';
-import { TestController, makeKey, startStation, writeStationConfig, type StationProcess } from './harness/station.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Ack, Topics } from '../protocol/index.js';
+import { fixture } from '../support/audio.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { makeKey, type StationProcess, startStation, TestController, writeStationConfig } from '../support/station.js';
+import { tempDir } from '../support/tmp.js';
 
 // Acks survive a broker crash: they wait in the station's SQLite outbox, not in memory.
 describe('broker killed during playback', () => {
@@ -57,7 +57,10 @@ describe('broker killed during playback', () => {
     sub.end(true);
 
     const byId = new Map(received.map((a) => [a.id, a]));
-    const states = [...byId.values()].filter((a) => a.broadcastId === env.id).map((a) => a.state).sort();
+    const states = [...byId.values()]
+      .filter((a) => a.broadcastId === env.id)
+      .map((a) => a.state)
+      .sort();
     expect(states).toEqual(['completed', 'received', 'scheduled', 'started']);
     // Seqs are contiguous: nothing the station emitted is missing.
     const seqs = [...byId.values()].map((a) => a.seq).sort((x, y) => x - y);

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError, DEFAULT_TEST_PREAMBLE, loadStationConfig, stationConfigWarnings, trustedKeys } from '../daemon/config.js';
 import { checkSignature, generateKeyPair, makeEnvelope, signEnvelope } from '../protocol/index.js';
-import { cleanupTempDirs, tempDir } from './harness/tmp.js';
+import { cleanupTempDirs, tempDir } from '../support/tmp.js';
 
 const dir = tempDir('loa-config-');
 afterAll(cleanupTempDirs);
@@ -324,7 +324,9 @@ describe('loadStationConfig: errors name the file, the key path and the expectat
     expect(errorOf(c).message).toContain('station.yaml: keys.1.publicKey: expected the canonical base64 of a raw 32-byte Ed25519 public key (44 characters ending in =), got "');
     const junk = minimal();
     junk.keys[0].publicKey = 'not a key!';
-    expect(errorOf(junk).message).toContain('station.yaml: keys.0.publicKey: expected the canonical base64 of a raw 32-byte Ed25519 public key (44 characters ending in =), got "not a key!"');
+    expect(errorOf(junk).message).toContain(
+      'station.yaml: keys.0.publicKey: expected the canonical base64 of a raw 32-byte Ed25519 public key (44 characters ending in =), got "not a key!"',
+    );
   });
 
   it('one public key listed twice, under two ids or two spellings, is refused (it would count twice toward alertQuorum)', () => {

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { tempDir } from './harness/tmp.js';
-import { STATION_BIN, makeKey, writeStationConfig } from './harness/station.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { makeKey, STATION_BIN, writeStationConfig } from '../support/station.js';
+import { tempDir } from '../support/tmp.js';
 
 function station(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

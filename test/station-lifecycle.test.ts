@@ -1,17 +1,20 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import mqtt from 'mqtt';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { fixture } from './harness/audio.js';
-import { tempDir } from './harness/tmp.js';
-import { TestController, makeKey, startStation, writeStationConfig } from './harness/station.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { StationState, Telemetry, Topics } from '../protocol/index.js';
+import { fixture } from '../support/audio.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { makeKey, startStation, TestController, writeStationConfig } from '../support/station.js';
+import { tempDir } from '../support/tmp.js';
 
 async function retained(url: string, topic: string): Promise<unknown> {
   const c = mqtt.connect(url, { clean: true });
   try {
     return await new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no retained message on ${topic}`)), 5000);
-      c.on('message', (_t, p) => { clearTimeout(t); resolve(JSON.parse(p.toString())); });
+      c.on('message', (_t, p) => {
+        clearTimeout(t);
+        resolve(JSON.parse(p.toString()));
+      });
       c.subscribe(topic, { qos: 1 });
     });
   } finally {
@@ -42,7 +45,9 @@ describe('station lifecycle: birth, telemetry, SIGTERM, SIGKILL', () => {
 
     const ctl = await TestController.connect(broker.url);
     const tel = await new Promise<Telemetry>((resolve) => {
-      ctl.client.on('message', (t, p) => { if (t === topics.telemetry('cua-dai')) resolve(Telemetry.parse(JSON.parse(p.toString()))); });
+      ctl.client.on('message', (t, p) => {
+        if (t === topics.telemetry('cua-dai')) resolve(Telemetry.parse(JSON.parse(p.toString())));
+      });
       void ctl.client.subscribeAsync(topics.telemetry('cua-dai'), { qos: 0 });
     });
     expect(tel.epoch).toBe(birth1.epoch);

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Cron } from 'croner';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { fixture, wavInfo } from './harness/audio.js';
-import { tempDir } from './harness/tmp.js';
-import { STATION_BIN, TestController, listWavs, makeKey, startStation, writeStationConfig } from './harness/station.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { fixture, wavInfo } from '../support/audio.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { listWavs, makeKey, STATION_BIN, startStation, TestController, writeStationConfig } from '../support/station.js';
+import { tempDir } from '../support/tmp.js';
 
 async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -37,10 +37,17 @@ describe('a station plays its schedule offline', () => {
     // 1. Online: the schedule arrives and its audio is prepared ahead of time.
     let station = startStation(configPath);
     await station.waitForLog(/"msg":"subscribed"/);
-    const schedule = ctl.envelope('schedule', {
-      station: 'cam-kim', version: 1, tz: 'Asia/Ho_Chi_Minh',
-      items: [{ id: 'morning', title: 'Chương trình sáng', cron: '30 5 * * *', audio: { kind: 'media', ...clip } }],
-    }, { stations: ['cam-kim'] }, key);
+    const schedule = ctl.envelope(
+      'schedule',
+      {
+        station: 'cam-kim',
+        version: 1,
+        tz: 'Asia/Ho_Chi_Minh',
+        items: [{ id: 'morning', title: 'Chương trình sáng', cron: '30 5 * * *', audio: { kind: 'media', ...clip } }],
+      },
+      { stations: ['cam-kim'] },
+      key,
+    );
     await ctl.pushSchedule('cam-kim', schedule);
     await ctl.waitForAck((a) => a.state === 'applied' && a.scheduleVersion === 1);
     const cacheDir = path.join(dir, 'data', 'cache');
@@ -54,10 +61,14 @@ describe('a station plays its schedule offline', () => {
     station = startStation(configPath, { LOA_TEST_HOOKS: '1', LOA_CLOCK_START: new Date(fire - 4000).toISOString() });
     await until(() => listWavs(path.join(dir, 'out', 'main')).length === 1, 20_000, 'the 05:30 item aired');
     await station.waitForLog(/"msg":"first frame on air"/);
-    await until(() => {
-      const log = JSON.parse(execFileSync(process.execPath, [STATION_BIN, 'log', '--config', configPath, '--json']).toString()) as { outcome: string }[];
-      return log.some((r) => r.outcome === 'completed');
-    }, 15_000, 'as-run says completed');
+    await until(
+      () => {
+        const log = JSON.parse(execFileSync(process.execPath, [STATION_BIN, 'log', '--config', configPath, '--json']).toString()) as { outcome: string }[];
+        return log.some((r) => r.outcome === 'completed');
+      },
+      15_000,
+      'as-run says completed',
+    );
     const [wav] = listWavs(path.join(dir, 'out', 'main'));
     expect(Math.abs((await wavInfo(wav!)).durationMs - 3000)).toBeLessThan(150);
     await station.stop();

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { fixture, wavInfo } from './harness/audio.js';
-import { TestController, listWavs, makeKey, type StationProcess } from './harness/station.js';
-import { launchStation } from './harness/station-fixture.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { fixture, wavInfo } from '../support/audio.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { listWavs, makeKey, type StationProcess, TestController } from '../support/station.js';
+import { launchStation } from '../support/station-fixture.js';
 
 describe('priorities on a real station', () => {
   let broker: MosquittoBroker;
@@ -55,7 +55,12 @@ describe('priorities on a real station', () => {
   test('inside quiet hours an emergency plays and a normal item does not', async () => {
     // Quiet all day long (two windows covering every minute), so the test does not depend on
     // the hour it runs. (00:00-23:59 alone left 23:59 loud: the test failed one minute a day.)
-    const { dir } = await station('cam-nam', { quietHours: [{ start: '00:00', end: '12:00' }, { start: '12:00', end: '00:00' }] });
+    const { dir } = await station('cam-nam', {
+      quietHours: [
+        { start: '00:00', end: '12:00' },
+        { start: '12:00', end: '00:00' },
+      ],
+    });
     const clip = await ctl.publishMedia(fixture('tone-3s.wav'));
     const normal = ctl.envelope('announce', { maxDelaySec: 2, audio: { kind: 'media', ...clip } }, { stations: ['cam-nam'] }, ward);
     await ctl.send('cam-nam', normal);
@@ -101,7 +106,10 @@ describe('emergency with a cached chime pre-roll', () => {
   beforeAll(async () => {
     broker = await startMosquitto();
     ({ dir, station } = await launchStation({
-      id: 'thanh-ha', brokerUrl: broker.url, keys: [official, ward], alertQuorum: 1,
+      id: 'thanh-ha',
+      brokerUrl: broker.url,
+      keys: [official, ward],
+      alertQuorum: 1,
       chimes: { emergency: fixture('chime-emergency.wav') },
     }));
     ctl = await TestController.connect(broker.url);

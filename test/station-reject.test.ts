@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { fixture } from './harness/audio.js';
-import { TestController, listWavs, makeKey, type StationProcess } from './harness/station.js';
-import { launchStation } from './harness/station-fixture.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { SignedEnvelope } from '../protocol/index.js';
+import { fixture } from '../support/audio.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { listWavs, makeKey, type StationProcess, TestController } from '../support/station.js';
+import { launchStation } from '../support/station-fixture.js';
 
 // Every bad command is rejected with its reason, nothing plays, and the daemon stays up.
 describe('a station rejects what it must not play', () => {
@@ -87,7 +87,7 @@ describe('a station rejects what it must not play', () => {
     expect(ack.reason).toBe('stale_version');
   });
 
-  test('corrupt audio: failed with ffmpeg\'s reason, nothing aired', async () => {
+  test("corrupt audio: failed with ffmpeg's reason, nothing aired", async () => {
     const bad = await ctl.publishMedia(fixture('corrupt.mp3'));
     const env = ctl.envelope('announce', { audio: { kind: 'media', ...bad } }, target, ward);
     await ctl.send('tan-an', env);

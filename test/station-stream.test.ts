@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import http from 'node:http';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { fixture, wavInfo } from './harness/audio.js';
-import { TestController, listWavs, makeKey, type StationProcess } from './harness/station.js';
-import { launchStation } from './harness/station-fixture.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { fixture, wavInfo } from '../support/audio.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { listWavs, makeKey, type StationProcess, TestController } from '../support/station.js';
+import { launchStation } from '../support/station-fixture.js';
 
 // Live relay of the national radio: the first URL is down, the second serves audio.
 describe('live relay (stream) with URL fallback', () => {
@@ -54,7 +54,7 @@ describe('live relay (stream) with URL fallback', () => {
     expect(Math.abs((await wavInfo(wav!)).durationMs - 4000)).toBeLessThan(250);
   });
 
-  test('no URL works: failed with each URL\'s reason, nothing aired', async () => {
+  test("no URL works: failed with each URL's reason, nothing aired", async () => {
     const before = listWavs(path.join(dir, 'out', 'main')).length;
     const env = ctl.envelope('announce', { audio: { kind: 'stream', urls: [`${base}/a.mp3`, `${base}/b.mp3`], durationSec: 4 } }, { stations: ['cam-chau'] }, key);
     await ctl.send('cam-chau', env);

@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { fixture, measureLoudness, wavInfo } from './harness/audio.js';
-import { startMosquitto, type MosquittoBroker } from './harness/mosquitto.js';
-import { TestController, listWavs, makeKey, type StationProcess } from './harness/station.js';
-import { launchStation } from './harness/station-fixture.js';
+import { fixture, measureLoudness, wavInfo } from '../support/audio.js';
+import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { listWavs, makeKey, type StationProcess, TestController } from '../support/station.js';
+import { launchStation } from '../support/station-fixture.js';
 
 /** Dominant frequency of the first `seconds` of a mono s16le WAV, from zero crossings (pure tones). */
 function leadingHz(file: string, seconds: number): number {
@@ -37,7 +37,10 @@ describe('test alerts and emergency cancellation on a real station', () => {
   beforeAll(async () => {
     broker = await startMosquitto();
     const launched = await launchStation({
-      id: 'cam-ha', brokerUrl: broker.url, keys: [official, deputy], alertQuorum: 2,
+      id: 'cam-ha',
+      brokerUrl: broker.url,
+      keys: [official, deputy],
+      alertQuorum: 2,
       chimes: { emergency: fixture('chime-emergency.wav') },
       extra: { testAlerts: { maxDurationSec: 6, maxVolume: 50 } },
     });
@@ -61,7 +64,7 @@ describe('test alerts and emergency cancellation on a real station', () => {
     }
   };
 
-  test('a test alert: priority level, the station\'s own preamble first, at most the fleet\'s length and volume', async () => {
+  test("a test alert: priority level, the station's own preamble first, at most the fleet's length and volume", async () => {
     const music = await ctl.publishMedia(fixture('music-10s.mp3'));
     const before = listWavs(out);
     const alert = ctl.envelope('alert', { title: 'Diễn tập', test: true, audio: { kind: 'media', ...music } }, target, official);

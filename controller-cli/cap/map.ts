@@ -1,8 +1,19 @@
 // Parsed CAP message + fleet context → alert-draft plan. Pure and deterministic: no clock, no
 // I/O, no locale-dependent sorting; the same message and context give a deeply equal plan.
 // The plan is what `loa cap import --dry-run` shows and what the draft/approve flow starts from.
-import { inCircle, pointInPolygon, type LatLon } from './geo.js';
-import { capTimeMs, type CapAlert, type CapArea, type CapCertainty, type CapInfo, type CapMsgType, type CapReference, type CapSeverity, type CapStatus, type CapUrgency } from './parse.js';
+import { inCircle, type LatLon, pointInPolygon } from './geo.js';
+import {
+  type CapAlert,
+  type CapArea,
+  type CapCertainty,
+  type CapInfo,
+  type CapMsgType,
+  type CapReference,
+  type CapSeverity,
+  type CapStatus,
+  type CapUrgency,
+  capTimeMs,
+} from './parse.js';
 
 export interface CapStation {
   id: string;
@@ -98,9 +109,7 @@ export function capKey(msg: Pick<CapAlert, 'sender' | 'identifier' | 'sent'>): s
 
 /** Headline, description, instruction as sentences: ". " between parts unless one already ends a sentence. */
 export function defaultCapTemplate(parts: CapTextParts): string {
-  const pieces = [parts.headline, parts.description, parts.instruction]
-    .map((p) => (p ?? '').replace(/\s+/g, ' ').trim())
-    .filter((p) => p !== '');
+  const pieces = [parts.headline, parts.description, parts.instruction].map((p) => (p ?? '').replace(/\s+/g, ' ').trim()).filter((p) => p !== '');
   return pieces.reduce((acc, p) => (acc === '' ? p : `${acc}${/[.!?…:;]$/.test(acc) ? ' ' : '. '}${p}`), '');
 }
 

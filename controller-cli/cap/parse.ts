@@ -2,7 +2,7 @@
 // element path (`alert.info[0].area[1].polygon[0]`) and says what was expected.
 // Feeds are untrusted input, so hostile XML is refused before the parser ever sees it.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { parseCircle, parsePolygon, type Circle, type LatLon } from './geo.js';
+import { type Circle, type LatLon, parseCircle, parsePolygon } from './geo.js';
 
 export const CAP_NAMESPACES = {
   'urn:oasis:names:tc:emergency:cap:1.2': '1.2',
@@ -309,7 +309,10 @@ function children(node: XNode, name: string): XNode[] {
 
 function leafText(node: XNode, path: string): string {
   if (node.children.length > 0) fail(path, `expected text, found element <${node.children[0].name}>`);
-  return node.parts.map((x) => (x.cdata ? x.raw : decodeText(x.raw, path))).join('').trim();
+  return node.parts
+    .map((x) => (x.cdata ? x.raw : decodeText(x.raw, path)))
+    .join('')
+    .trim();
 }
 
 /** Optional singleton; an empty element counts as absent. */
@@ -392,16 +395,19 @@ function spacedList(value: string | undefined): string[] | undefined {
 
 function references(value: string | undefined, path: string): CapReference[] {
   if (value === undefined) return [];
-  return value.split(/\s+/).filter(Boolean).map((triple, i) => {
-    const parts = triple.split(',');
-    if (parts.length !== 3 || parts.some((p) => p === '')) {
-      fail(path, `reference ${i + 1} "${triple}" is not "sender,identifier,sent"`);
-    }
-    const [sender, identifier, sent] = parts;
-    if (/[<&]/.test(sender + identifier)) fail(path, `reference ${i + 1} "${triple}" contains "<" or "&"`);
-    dateTime(sent, `${path} (reference ${i + 1})`);
-    return { sender, identifier, sent };
-  });
+  return value
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((triple, i) => {
+      const parts = triple.split(',');
+      if (parts.length !== 3 || parts.some((p) => p === '')) {
+        fail(path, `reference ${i + 1} "${triple}" is not "sender,identifier,sent"`);
+      }
+      const [sender, identifier, sent] = parts;
+      if (/[<&]/.test(sender + identifier)) fail(path, `reference ${i + 1} "${triple}" contains "<" or "&"`);
+      dateTime(sent, `${path} (reference ${i + 1})`);
+      return { sender, identifier, sent };
+    });
 }
 
 // ---- structure ---------------------------------------------------------------------------
@@ -417,7 +423,9 @@ function readAlert(root: CapRoot): CapAlert {
     status: oneOf(req(root, 'status', p), CAP_STATUS, `${p}.status`),
     msgType: oneOf(req(root, 'msgType', p), CAP_MSG_TYPE, `${p}.msgType`),
     scope,
-    code: texts(root, 'code', p).map((c) => c.text).filter((c) => c !== ''),
+    code: texts(root, 'code', p)
+      .map((c) => c.text)
+      .filter((c) => c !== ''),
     references: references(opt(root, 'references', p), `${p}.references`),
     info: children(root, 'info').map((n, i) => readInfo(n, `${p}.info[${i}]`)),
   };

@@ -1,22 +1,18 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import { type FfmpegProcess, spawnFfmpeg } from '../../io/ffmpeg.js';
 import type { AudioRef, Priority, RelayScheme } from '../../protocol/index.js';
-import { spawnFfmpeg, type FfmpegProcess } from '../../io/ffmpeg.js';
-import type { PcmSource } from '../outputs/output.js';
 import type { StationEventBus } from '../events.js';
-import type { AudioResolver } from '../playout.js';
+import type { PcmSource } from '../outputs/output.js';
 import { kindOf, leadFor, mayAirWithoutLead } from '../playback/policy.js';
+import type { AudioResolver } from '../playout.js';
 import type { JobRow } from '../store.js';
-import { decodeStreamArgs } from './prepare.js';
 import type { MediaCache } from './cache.js';
+import { decodeStreamArgs } from './prepare.js';
 
 type MediaRef = Extract<AudioRef, { kind: 'media' }>;
-type MediaState =
-  | { kind: 'queued'; audio: MediaRef; urgent: boolean }
-  | { kind: 'fetching' }
-  | { kind: 'ready' }
-  | { kind: 'failed'; reason: string; detail: string };
+type MediaState = { kind: 'queued'; audio: MediaRef; urgent: boolean } | { kind: 'fetching' } | { kind: 'ready' } | { kind: 'failed'; reason: string; detail: string };
 
 export interface StationAudioOptions {
   cache: MediaCache;
@@ -51,6 +47,7 @@ export class StationAudio implements AudioResolver {
   private preambleSha: string | undefined;
   private preambleError: string | undefined;
   private running = 0;
+  private slotWaiters: (() => void)[] = [];
   /** Clips whose prepared file vanished at air time and are being fetched again. */
   private missing = new Set<string>();
   private readonly rawDir: string;
@@ -62,7 +59,9 @@ export class StationAudio implements AudioResolver {
     for (const f of readdirSync(this.rawDir)) {
       try {
         unlinkSync(join(this.rawDir, f));
-      } catch { /* gone */ }
+      } catch {
+        /* gone */
+      }
     }
   }
 
@@ -79,8 +78,12 @@ export class StationAudio implements AudioResolver {
     }
   }
 
-  /** The test preamble, prepared in the background (only test alerts need it; they wait for it). */
+  /**
+   * The test preamble, prepared in the background (only test alerts need it; they wait for
+   * it). It takes one of the media pipelines like any clip, so start-up stays within the bound.
+   */
   async prepareTestPreamble(): Promise<void> {
+    await this.slot();
     try {
       this.preambleSha = (await this.o.cache.prepareFile(this.o.testPreamble)).sha256;
       this.preambleError = undefined;
@@ -88,7 +91,24 @@ export class StationAudio implements AudioResolver {
       // Without its preamble a test alert does not air (policy.ts): say so loudly.
       this.preambleError = (e as Error).message;
       this.o.log('error', 'test alert preamble could not be prepared: test alerts will fail', { path: this.o.testPreamble, err: this.preambleError });
+    } finally {
+      this.running--;
+      this.pump();
     }
+  }
+
+  /** Wait for a free pipeline and take it (the caller gives it back with running-- and pump()). */
+  private slot(): Promise<void> {
+    if (this.running < (this.o.concurrency ?? 2)) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) =>
+      this.slotWaiters.push(() => {
+        this.running++;
+        resolve();
+      }),
+    );
   }
 
   pinned(): Set<string> {
@@ -118,6 +138,7 @@ export class StationAudio implements AudioResolver {
 
   private pump(): void {
     const limit = this.o.concurrency ?? 2;
+    while (this.running < limit && this.slotWaiters.length > 0) this.slotWaiters.shift()!();
     while (this.running < limit) {
       let next: { sha: string; audio: MediaRef } | undefined;
       for (const [sha, s] of this.state) {
@@ -176,7 +197,11 @@ export class StationAudio implements AudioResolver {
       writeFileSync(`${raw}.tmp`, bytes);
       renameSync(`${raw}.tmp`, raw);
     } catch (e) {
-      try { unlinkSync(`${raw}.tmp`); } catch { /* none */ }
+      try {
+        unlinkSync(`${raw}.tmp`);
+      } catch {
+        /* none */
+      }
       const code = (e as NodeJS.ErrnoException).code;
       return this.fail(sha, code === 'ENOSPC' ? 'disk_full' : 'write_failed', `cannot keep the clip in ${this.rawDir}: ${(e as Error).message}`);
     }
@@ -186,7 +211,11 @@ export class StationAudio implements AudioResolver {
       await this.o.cache.ingest(sha, bytes);
       this.state.set(sha, { kind: 'ready' });
       this.missing.delete(sha);
-      try { unlinkSync(raw); } catch { /* already gone */ }
+      try {
+        unlinkSync(raw);
+      } catch {
+        /* already gone */
+      }
       this.o.events.emit('media-ready', { sha256: sha });
     } catch (e) {
       const err = e as Error & { code?: string };
@@ -197,7 +226,7 @@ export class StationAudio implements AudioResolver {
   private settle(sha: string, error?: Error): void {
     const list = this.waiting.get(sha) ?? [];
     this.waiting.delete(sha);
-    for (const w of list) (error ? w.reject(error) : w.resolve());
+    for (const w of list) error ? w.reject(error) : w.resolve();
   }
 
   /** Resolves once the clip's bytes (raw or prepared) are on disk; rejects when they cannot be had. */
@@ -221,7 +250,11 @@ export class StationAudio implements AudioResolver {
     }
     this.settle(sha, new Error(`${reason}: ${detail}`));
     this.state.set(sha, { kind: 'failed', reason, detail });
-    try { unlinkSync(this.rawPath(sha)); } catch { /* none */ }
+    try {
+      unlinkSync(this.rawPath(sha));
+    } catch {
+      /* none */
+    }
     this.o.log('warn', 'media failed', { sha, reason, detail });
     this.o.events.emit('media-failed', { sha256: sha, reason, detail });
   }
@@ -259,7 +292,8 @@ export class StationAudio implements AudioResolver {
     if (lead.kind === 'none') return undefined;
     const sha = lead.kind === 'test-preamble' ? this.preambleSha : this.chimePaths.get(lead.level);
     const path = sha ? this.o.cache.preparedPath(sha) : undefined;
-    if (!path && lead.kind === 'test-preamble') throw new Error(`no_test_preamble: the station's test preamble is not available (${this.preambleError ?? 'missing from the cache'})`);
+    if (!path && lead.kind === 'test-preamble')
+      throw new Error(`no_test_preamble: the station's test preamble is not available (${this.preambleError ?? 'missing from the cache'})`);
     return path;
   }
 

@@ -3,7 +3,7 @@
 // sha256, normalised once with ffmpeg and kept as WAV so playback never waits on ffmpeg.
 import { createHash, randomBytes } from 'node:crypto';
 import { statSync, unlinkSync, utimesSync } from 'node:fs';
-import { mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isSha256 } from '../../protocol/index.js';
 import { readWavInfo } from '../outputs/wav.js';
@@ -203,9 +203,7 @@ export class MediaCache {
     }
     const actual = sha256Hex(bytes);
     if (actual !== sha256) {
-      return Promise.reject(
-        new MediaError('sha_mismatch', `media ${short(sha256)}: content hashes to ${short(actual)} (${bytes.length} bytes), refusing it`),
-      );
+      return Promise.reject(new MediaError('sha_mismatch', `media ${short(sha256)}: content hashes to ${short(actual)} (${bytes.length} bytes), refusing it`));
     }
     const running = this.inflight.get(sha256);
     if (running !== undefined) return running;
@@ -363,9 +361,7 @@ export class MediaCache {
   private evictWith(pinned: ReadonlySet<string>): void {
     let usage = this.usageBytes();
     if (usage <= this.quotaBytes) return;
-    const candidates = [...this.entries.entries()]
-      .filter(([sha]) => !pinned.has(sha) && !this.inflight.has(sha))
-      .sort((a, b) => a[1].mtimeMs - b[1].mtimeMs);
+    const candidates = [...this.entries.entries()].filter(([sha]) => !pinned.has(sha) && !this.inflight.has(sha)).sort((a, b) => a[1].mtimeMs - b[1].mtimeMs);
     for (const [sha, e] of candidates) {
       if (usage <= this.quotaBytes) break;
       try {

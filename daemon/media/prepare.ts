@@ -1,10 +1,11 @@
 // Turns any input ffmpeg can decode into the on-air format (WAV s16le 48 kHz mono),
 // loudness-normalised with EBU R128 so every announcement sounds equally loud.
-import type { RelayScheme } from '../../protocol/index.js';
+
 import { randomBytes } from 'node:crypto';
 import { rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { FfmpegError, runFfmpeg } from '../../io/ffmpeg.js';
+import type { RelayScheme } from '../../protocol/index.js';
 import { ON_AIR_RATE, readWavInfo } from '../outputs/wav.js';
 
 export type MediaErrorCode =
@@ -119,7 +120,9 @@ function classify(err: unknown, input: string, stage: string): MediaError {
       ? 'timeout'
       : /matches no streams|does not contain any stream|no audio stream/i.test(r)
         ? 'no-audio'
-        : /Invalid data found|Invalid argument|could not find codec|Unknown format|moov atom not found|Failed to read frame|Error while decoding|End of file|Invalid frame|header/i.test(r)
+        : /Invalid data found|Invalid argument|could not find codec|Unknown format|moov atom not found|Failed to read frame|Error while decoding|End of file|Invalid frame|header/i.test(
+              r,
+            )
           ? 'invalid'
           : 'failed';
     const what = {
@@ -162,7 +165,7 @@ const CHANNEL_WORDS: Record<string, number> = { mono: 1, stereo: 2, '2.1': 3, qu
  */
 export async function probeAudio(
   input: string,
-  opts: { timeoutMs?: number; ffmpegPath?: string; niceness?: number; /** Stop decoding a headerless file past this: it is too long either way. */ maxDurationMs?: number } = {},
+  opts: { timeoutMs?: number; ffmpegPath?: string; niceness?: number /** Stop decoding a headerless file past this: it is too long either way. */; maxDurationMs?: number } = {},
 ): Promise<ProbeResult> {
   const size = await checkInputFile(input);
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -236,13 +239,14 @@ export async function prepareAudio(inputPath: string, outputPath: string, opts: 
 
   const measure = async (chain: string): Promise<LoudnormStats> => {
     passes++;
-    const { stderr } = await runFfmpeg(
-      [...COMMON, '-i', inputPath, '-map', '0:a:0', '-af', `${chain},${loudnormArgs(target)}:print_format=json`, '-f', 'null', '-'],
-      run,
-    );
+    const { stderr } = await runFfmpeg([...COMMON, '-i', inputPath, '-map', '0:a:0', '-af', `${chain},${loudnormArgs(target)}:print_format=json`, '-f', 'null', '-'], run);
     const cut = TRUNCATED.exec(stderr);
     if (cut) {
-      const line = stderr.split('\n').find((l) => TRUNCATED.test(l))?.trim() ?? cut[0];
+      const line =
+        stderr
+          .split('\n')
+          .find((l) => TRUNCATED.test(l))
+          ?.trim() ?? cut[0];
       throw new MediaError('truncated', `measure loudness: ${inputPath} is truncated: ${line}`, inputPath, line);
     }
     return parseLoudnormJson(stderr);
@@ -310,18 +314,7 @@ export async function prepareAudio(inputPath: string, outputPath: string, opts: 
   try {
     passes++;
     const { stderr } = await runFfmpeg(
-      [
-        ...COMMON,
-        '-i', inputPath,
-        '-map', '0:a:0',
-        '-af', filter,
-        '-ar', String(ON_AIR_RATE),
-        '-ac', '1',
-        '-c:a', 'pcm_s16le',
-        ...BITEXACT,
-        '-f', 'wav',
-        '-y', tmp,
-      ],
+      [...COMMON, '-i', inputPath, '-map', '0:a:0', '-af', filter, '-ar', String(ON_AIR_RATE), '-ac', '1', '-c:a', 'pcm_s16le', ...BITEXACT, '-f', 'wav', '-y', tmp],
       run,
     );
     final = parseLoudnormJson(stderr);
@@ -388,17 +381,27 @@ export function decodeStreamArgs(url: string, durationSec: number, allowed: read
     '-hide_banner',
     '-nostdin',
     '-nostats',
-    '-loglevel', 'warning',
-    '-protocol_whitelist', relayProtocolWhitelist([scheme]),
+    '-loglevel',
+    'warning',
+    '-protocol_whitelist',
+    relayProtocolWhitelist([scheme]),
     ...(http ? ['-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', '2'] : []),
-    '-i', parsed.href,
-    '-map', '0:a:0',
-    '-t', String(durationSec),
-    '-af', BASE_CHAIN,
-    '-ar', String(ON_AIR_RATE),
-    '-ac', '1',
-    '-f', 's16le',
-    '-c:a', 'pcm_s16le',
+    '-i',
+    parsed.href,
+    '-map',
+    '0:a:0',
+    '-t',
+    String(durationSec),
+    '-af',
+    BASE_CHAIN,
+    '-ar',
+    String(ON_AIR_RATE),
+    '-ac',
+    '1',
+    '-f',
+    's16le',
+    '-c:a',
+    'pcm_s16le',
     'pipe:1',
   ];
 }

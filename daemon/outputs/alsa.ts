@@ -11,16 +11,24 @@ export function alsaArgs(device: string): string[] {
     '-hide_banner',
     '-nostdin', // stdin carries PCM; never treat it as keyboard commands
     '-nostats',
-    '-loglevel', 'error',
+    '-loglevel',
+    'error',
     // Raw PCM needs no probing; without these ffmpeg buffers input before opening the
     // device, which adds start-up latency and delays noticing a dead device.
-    '-probesize', '32',
-    '-analyzeduration', '0',
-    '-f', 's16le',
-    '-ar', String(ON_AIR_RATE),
-    '-ac', '1',
-    '-i', 'pipe:0',
-    '-f', 'alsa',
+    '-probesize',
+    '32',
+    '-analyzeduration',
+    '0',
+    '-f',
+    's16le',
+    '-ar',
+    String(ON_AIR_RATE),
+    '-ac',
+    '1',
+    '-i',
+    'pipe:0',
+    '-f',
+    'alsa',
     device,
   ];
 }

@@ -1,6 +1,6 @@
 // `command` output: one process per playback (e.g. `aplay -q -f S16_LE -r 48000 -c 1`)
 // with the paced PCM on its stdin. Argument array, never a shell.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
@@ -123,7 +123,10 @@ export class ProcessSink implements Sink {
 export async function resolveProgram(program: string): Promise<string | undefined> {
   const candidates = program.includes('/')
     ? [program]
-    : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, program));
+    : (process.env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, program));
   for (const c of candidates) {
     try {
       await access(c, fsConstants.X_OK);

@@ -1,7 +1,7 @@
 // `file` output: one WAV per playback, written at real-time pace like a sound card would
 // consume it. Tests (and operators auditing a station) read these to see what went on air.
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, open, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { access, type FileHandle, mkdir, open, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PlayRequest } from './output.js';
 import { PacedOutput, type Sink } from './pacer.js';

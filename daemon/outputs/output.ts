@@ -7,14 +7,14 @@ import { FileOutput } from './file.js';
 import { NullOutput } from './null.js';
 
 export {
+  CHUNK_BYTES,
+  CHUNK_FRAMES,
+  CHUNK_MS,
   VOLUME_DB_PER_STEP,
-  volumeToDb,
-  volumeToGain,
   validateLabel,
   validateVolume,
-  CHUNK_MS,
-  CHUNK_FRAMES,
-  CHUNK_BYTES,
+  volumeToDb,
+  volumeToGain,
 } from './pacer.js';
 
 /**
@@ -86,11 +86,7 @@ export interface ZoneOutput {
   close(): Promise<void>;
 }
 
-export type OutputConfig =
-  | { type: 'file'; dir: string }
-  | { type: 'null' }
-  | { type: 'command'; argv: string[] }
-  | { type: 'alsa'; device: string; ffmpegPath?: string };
+export type OutputConfig = { type: 'file'; dir: string } | { type: 'null' } | { type: 'command'; argv: string[] } | { type: 'alsa'; device: string; ffmpegPath?: string };
 
 export function createOutput(cfg: OutputConfig): ZoneOutput {
   switch (cfg.type) {

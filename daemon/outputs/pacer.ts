@@ -1,6 +1,6 @@
 // The real-time pacer shared by every zone output: reads sources, applies volume, and hands
 // 20 ms chunks to a sink at the pace a sound card consumes them.
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { PcmSource, PlaybackHandle, PlaybackResult, PlayRequest, ZoneOutput } from './output.js';
 import { BYTES_PER_FRAME, describeFormat, isOnAirFormat, ON_AIR_RATE, parseWavHeader } from './wav.js';

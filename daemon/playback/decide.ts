@@ -207,12 +207,7 @@ const eligibleSince = (j: Job): number => Math.max(j.readyAt, j.enqueuedAt);
 const uniq = (zones: readonly string[]): string[] => [...new Set(zones)];
 
 function byLevelThenFifo(a: Job, b: Job): number {
-  return (
-    rank(b.priority) - rank(a.priority) ||
-    a.enqueuedAt - b.enqueuedAt ||
-    a.readyAt - b.readyAt ||
-    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-  );
+  return rank(b.priority) - rank(a.priority) || a.enqueuedAt - b.enqueuedAt || a.readyAt - b.readyAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
 /** Local minutes at time t, derived from the caller's localMinutes at `now` (exact without DST). */
@@ -220,10 +215,7 @@ function localMinutesAt(input: DecideInput, t: number): number {
   return input.localMinutes + (t - input.now) / MS_PER_MINUTE;
 }
 
-type ZoneClaim =
-  | { kind: 'playing'; item: Playing }
-  | { kind: 'started'; key: string }
-  | { kind: 'reserved'; rank: number };
+type ZoneClaim = { kind: 'playing'; item: Playing } | { kind: 'started'; key: string } | { kind: 'reserved'; rank: number };
 
 export function decide(input: DecideInput): Decision[] {
   const { now } = input;
@@ -265,20 +257,25 @@ export function decide(input: DecideInput): Decision[] {
     for (const z of zones) {
       const c = claims.get(z);
       if (c === undefined) continue;
-      if (c.kind === 'started') { blocked = true; break; }
+      if (c.kind === 'started') {
+        blocked = true;
+        break;
+      }
       if (c.kind === 'reserved') {
         const ignorable = job.priority !== 'emergency' && job.policy === 'interrupt' && c.rank === r;
-        if (!ignorable) { blocked = true; break; }
+        if (!ignorable) {
+          blocked = true;
+          break;
+        }
         continue;
       }
       const p = c.item;
       const pr = rank(p.priority);
-      const canPreempt =
-        p.priority !== 'emergency' &&
-        (job.priority === 'emergency'
-          ? pr < r
-          : pr === r && job.policy === 'interrupt' && p.startedAt < eligibleSince(job));
-      if (!canPreempt) { blocked = true; break; }
+      const canPreempt = p.priority !== 'emergency' && (job.priority === 'emergency' ? pr < r : pr === r && job.policy === 'interrupt' && p.startedAt < eligibleSince(job));
+      if (!canPreempt) {
+        blocked = true;
+        break;
+      }
       victims.set(p.key, p);
     }
     if (blocked) {

@@ -14,7 +14,10 @@ function setup(collector = true) {
   const transport = new MemoryTransport();
   const outbox = new AckOutbox(store, 'st-a', { now: () => Date.UTC(2026, 11, 1) });
   const acks = new AckPublisher({ store, transport, topics, station: 'st-a', collector, log: () => {} });
-  const add = (n: number) => store.tx(() => { for (let i = 0; i < n; i++) outbox.add({ state: 'received', commandId: `c-${i}` }); });
+  const add = (n: number) =>
+    store.tx(() => {
+      for (let i = 0; i < n; i++) outbox.add({ state: 'received', commandId: `c-${i}` });
+    });
   return { store, transport, outbox, acks, add };
 }
 
@@ -28,7 +31,12 @@ describe('AckPublisher', () => {
     acks.flush();
     await flushed();
     const sent = transport.published.map((p) => JSON.parse(p.payload) as { seq: number; historical: boolean });
-    expect(sent.map((a) => [a.seq, a.historical])).toEqual([[1, true], [2, true], [3, true], [4, false]]);
+    expect(sent.map((a) => [a.seq, a.historical])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+      [4, false],
+    ]);
     acks.flush();
     await flushed();
     expect(transport.published).toHaveLength(4);

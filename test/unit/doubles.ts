@@ -1,9 +1,10 @@
 // Doubles at the daemon's boundaries, for unit tests that run in milliseconds. The store is the
 // real SQLite store, in memory; only MQTT and the sound outputs are replaced.
-import type { AudioResolver } from '../../daemon/playout.js';
+
 import type { PcmSource, PlaybackHandle, PlaybackResult, PlayRequest, ZoneOutput } from '../../daemon/outputs/output.js';
-import type { MessageTransport } from '../../daemon/transport.js';
+import type { AudioResolver } from '../../daemon/playout.js';
 import type { JobRow } from '../../daemon/store.js';
+import type { MessageTransport } from '../../daemon/transport.js';
 
 /** MQTT as the ack publisher and media fetcher see it: publishes are recorded, PUBACKs on demand. */
 export class MemoryTransport implements MessageTransport {

@@ -5,7 +5,7 @@ import { StationEventBus, type StationEvents } from '../../daemon/events.js';
 import { Inbound } from '../../daemon/inbound.js';
 import { AckOutbox } from '../../daemon/outbox.js';
 import { StationStore, StoreFailure } from '../../daemon/store.js';
-import { cosignEnvelope, generateKeyPair, makeEnvelope, signEnvelope, trustedKey, type SignedType } from '../../protocol/index.js';
+import { cosignEnvelope, generateKeyPair, makeEnvelope, type SignedType, signEnvelope, trustedKey } from '../../protocol/index.js';
 
 const T0 = Date.UTC(2026, 11, 1, 1, 0, 0);
 const office = generateKeyPair();
@@ -18,7 +18,10 @@ const media = { kind: 'media', sha256: 'a'.repeat(64), size: 100 };
 let n = 0;
 function env(type: SignedType, body: unknown, o: { now?: number; cosign?: boolean } = {}) {
   const now = o.now ?? T0;
-  const e = signEnvelope(makeEnvelope({ id: `${type}-${++n}`, type, issuer: 'office', seq: now + n, now, ttlMs: 3600_000, target: { stations: ['st-a'] }, body }), office.privateKeyPem);
+  const e = signEnvelope(
+    makeEnvelope({ id: `${type}-${++n}`, type, issuer: 'office', seq: now + n, now, ttlMs: 3600_000, target: { stations: ['st-a'] }, body }),
+    office.privateKeyPem,
+  );
   return o.cosign ? cosignEnvelope(e, 'duty', duty.privateKeyPem) : e;
 }
 
@@ -30,7 +33,12 @@ function setup(now = T0) {
   for (const e of ['job-added', 'cancel-requested', 'control-requested', 'schedule-applied'] as const) events.on(e, (p) => seen.push({ event: e, payload: p }));
   const outbox = new AckOutbox(store, 'st-a', clock);
   const inbound = new Inbound({
-    store, outbox, clock, zones: ['main'], events, log: () => {},
+    store,
+    outbox,
+    clock,
+    zones: ['main'],
+    events,
+    log: () => {},
     context: () => ({ station: { id: 'st-a', groups: [] }, keys, alertQuorum: 2, clockSkewMs: 60_000 }),
   });
   const acks = () => store.outbox().map((r) => `${r.ack.state}${r.ack.reason ? `:${r.ack.reason}` : ''}`);
@@ -53,7 +61,12 @@ describe('Inbound', () => {
     inbound.handle('t', Buffer.from(JSON.stringify(env('alert', { test: true, audio: media }))));
     await settle();
     const job = (seen[0]!.payload as { job: { priority: string; spec: { policy: string; test: boolean; chime: boolean } } }).job;
-    expect({ priority: job.priority, policy: job.spec.policy, test: job.spec.test, chime: job.spec.chime }).toEqual({ priority: 'priority', policy: 'wait', test: true, chime: false });
+    expect({ priority: job.priority, policy: job.spec.policy, test: job.spec.test, chime: job.spec.chime }).toEqual({
+      priority: 'priority',
+      policy: 'wait',
+      test: true,
+      chime: false,
+    });
   });
 
   it('a store that refuses writes throws StoreFailure and keeps nothing (the caller withholds the PUBACK)', async () => {
@@ -92,7 +105,12 @@ describe('Inbound', () => {
     const added: unknown[] = [];
     events.on('job-added', (p) => added.push(p));
     const inbound = new Inbound({
-      store, outbox: new AckOutbox(store, 'st-a', clock), clock, zones: ['main'], events, log: () => {},
+      store,
+      outbox: new AckOutbox(store, 'st-a', clock),
+      clock,
+      zones: ['main'],
+      events,
+      log: () => {},
       context: () => ({ station: { id: 'st-a', groups: [] }, keys, alertQuorum: 2, clockSkewMs: 60_000 }),
     });
     inbound.handle('t', Buffer.from(JSON.stringify(env('announce', { audio: media }))));

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { ZoneConfig } from '../../daemon/config.js';
 import { AckOutbox } from '../../daemon/outbox.js';
 import { Playout } from '../../daemon/playout.js';
-import { StationStore, type JobRow } from '../../daemon/store.js';
-import { ScriptedOutput, readyAudio } from './doubles.js';
+import { type JobRow, StationStore } from '../../daemon/store.js';
+import { readyAudio, ScriptedOutput } from './doubles.js';
 
 const media = { kind: 'media' as const, sha256: 'c'.repeat(64), size: 100 };
 const zone: ZoneConfig = { id: 'main', name: 'Main', output: { type: 'null' }, defaultVolume: 90, maxVolume: 95 };
@@ -16,20 +16,40 @@ function setup() {
   const clock = { now: () => Date.now() };
   const output = new ScriptedOutput();
   const playout = new Playout({
-    store, outbox: new AckOutbox(store, 'st-a', clock), clock, zones: [zone], outputs: new Map([['main', output]]), audio: readyAudio,
-    timezone: 'Asia/Ho_Chi_Minh', quietHours: [], testAlerts: { maxDurationMs: 120_000, maxVolume: 50 }, stallMs: 30_000, log: () => {},
+    store,
+    outbox: new AckOutbox(store, 'st-a', clock),
+    clock,
+    zones: [zone],
+    outputs: new Map([['main', output]]),
+    audio: readyAudio,
+    timezone: 'Asia/Ho_Chi_Minh',
+    quietHours: [],
+    testAlerts: { maxDurationMs: 120_000, maxVolume: 50 },
+    stallMs: 30_000,
+    log: () => {},
   });
   playout.start();
   const job = (key: string, o: Partial<JobRow> & { test?: boolean } = {}): JobRow => {
     const now = Date.now();
     const { test, ...rest } = o;
     return {
-      key, commandId: key, commandType: 'announce', priority: 'normal', zones: ['main'], readyAt: now, enqueuedAt: now, state: 'pending',
+      key,
+      commandId: key,
+      commandType: 'announce',
+      priority: 'normal',
+      zones: ['main'],
+      readyAt: now,
+      enqueuedAt: now,
+      state: 'pending',
       spec: { title: key, audio: media, chime: false, repeat: 1, gapSec: 0, policy: 'wait', maxDelaySec: 300, ...(test !== undefined ? { test } : {}) },
       ...rest,
     };
   };
-  const acks = (key: string) => store.outbox().filter((r) => r.ack.broadcastId === key).map((r) => r.ack.state);
+  const acks = (key: string) =>
+    store
+      .outbox()
+      .filter((r) => r.ack.broadcastId === key)
+      .map((r) => r.ack.state);
   return { store, output, playout, job, acks };
 }
 
@@ -93,7 +113,15 @@ describe('Playout', () => {
     playout.enqueue(job('a'));
     playout.enqueue(job('b'));
     playout.failJobsFor(media.sha256, 'disk_full', 'no room');
-    expect(store.outbox().filter((r) => r.ack.state === 'failed').map((r) => [r.ack.broadcastId, r.ack.reason])).toEqual([['a', 'disk_full'], ['b', 'disk_full']]);
+    expect(
+      store
+        .outbox()
+        .filter((r) => r.ack.state === 'failed')
+        .map((r) => [r.ack.broadcastId, r.ack.reason]),
+    ).toEqual([
+      ['a', 'disk_full'],
+      ['b', 'disk_full'],
+    ]);
     await playout.shutdown(0);
   });
 });

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StationEventBus } from '../../daemon/events.js';
 import { AckOutbox } from '../../daemon/outbox.js';
 import { Scheduler } from '../../daemon/scheduler.js';
-import { StationStore, type JobRow } from '../../daemon/store.js';
+import { type JobRow, StationStore } from '../../daemon/store.js';
 import type { ScheduleBody } from '../../protocol/index.js';
 
 const T0 = Date.UTC(2026, 11, 1, 22, 29, 0); // 05:29 in Hội An
@@ -13,7 +13,18 @@ const media = { kind: 'media' as const, sha256: 'b'.repeat(64), size: 100 };
 function schedule(items: ScheduleBody['items']): ScheduleBody {
   return { station: 'st-a', version: 1, tz: 'Asia/Ho_Chi_Minh', items };
 }
-const item = (o: Partial<ScheduleBody['items'][number]>) => ({ id: 'news', title: 'Tin', chime: false, repeat: 1, gapSec: 0, policy: 'wait' as const, maxDelaySec: 300, priority: 'normal' as const, audio: media, ...o });
+const item = (o: Partial<ScheduleBody['items'][number]>) => ({
+  id: 'news',
+  title: 'Tin',
+  chime: false,
+  repeat: 1,
+  gapSec: 0,
+  policy: 'wait' as const,
+  maxDelaySec: 300,
+  priority: 'normal' as const,
+  audio: media,
+  ...o,
+});
 
 function setup(body: ScheduleBody, scanUntil?: number) {
   const store = new StationStore(':memory:');

@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runFfmpeg } from '../../io/ffmpeg.js';
-import { readWavInfo, type WavInfo } from '../../daemon/outputs/wav.js';
+import { readWavInfo, type WavInfo } from '../daemon/outputs/wav.js';
+import { runFfmpeg } from '../io/ffmpeg.js';
 
 export type { WavInfo };
 
@@ -14,10 +14,7 @@ export function wavInfo(path: string): Promise<WavInfo> {
 }
 
 async function analyse(path: string, filter: string): Promise<string> {
-  const { stderr } = await runFfmpeg(
-    ['-hide_banner', '-nostdin', '-nostats', '-i', path, '-map', '0:a:0', '-af', filter, '-f', 'null', '-'],
-    { timeoutMs: 60_000 },
-  );
+  const { stderr } = await runFfmpeg(['-hide_banner', '-nostdin', '-nostats', '-i', path, '-map', '0:a:0', '-af', filter, '-f', 'null', '-'], { timeoutMs: 60_000 });
   return stderr;
 }
 
@@ -34,10 +31,7 @@ export async function measureLoudness(path: string): Promise<{ integratedLufs: n
 }
 
 /** Silent stretches (seconds) quieter than noiseDb lasting at least minSec. */
-export async function detectSilence(
-  path: string,
-  opts: { noiseDb?: number; minSec?: number } = {},
-): Promise<Array<{ start: number; end: number }>> {
+export async function detectSilence(path: string, opts: { noiseDb?: number; minSec?: number } = {}): Promise<Array<{ start: number; end: number }>> {
   const noise = opts.noiseDb ?? -50;
   const min = opts.minSec ?? 0.5;
   const stderr = await analyse(path, `silencedetect=noise=${noise}dB:d=${min}`);

@@ -1,27 +1,31 @@
 // Real `loa-station` processes for integration tests, plus a minimal signing controller.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
-import {
-  Ack,
-  Topics,
-  cosignEnvelope,
-  generateKeyPair,
-  makeEnvelope,
-  newCommandId,
-  signEnvelope,
-  type SignedEnvelope,
-  type SignedType,
-  type Target,
-} from '../../protocol/index.js';
+import { Ack, cosignEnvelope, generateKeyPair, makeEnvelope, newCommandId, type SignedEnvelope, type SignedType, signEnvelope, type Target, Topics } from '../protocol/index.js';
 
-export const ROOT = path.resolve(import.meta.dirname, '../..');
+/** The repository root, from source (support/) or compiled (dist/support/). */
+function findRoot(start: string): string {
+  let dir = start;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'daemon'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new Error(`repository root not found above ${start}`);
+}
+
+export const ROOT = findRoot(import.meta.dirname);
 export const STATION_BIN = path.join(ROOT, 'dist/daemon/main.js');
 
-export interface TestKey { id: string; privateKeyPem: string; publicKey: string; allow: SignedType[] }
+export interface TestKey {
+  id: string;
+  privateKeyPem: string;
+  publicKey: string;
+  allow: SignedType[];
+}
 
 export function makeKey(id: string, allow: SignedType[] = ['schedule', 'announce', 'alert', 'cancel', 'control']): TestKey {
   return { id, ...generateKeyPair(), allow };
@@ -106,7 +110,13 @@ export function startStation(configPath: string, env: Record<string, string> = {
       if (m) return Promise.resolve(m);
       return new Promise((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`timed out waiting for ${re} in station log:\n${out.slice(-3000)}`)), timeoutMs);
-        waiters.push({ re, resolve: (l) => { clearTimeout(t); resolve(l); } });
+        waiters.push({
+          re,
+          resolve: (l) => {
+            clearTimeout(t);
+            resolve(l);
+          },
+        });
       });
     },
     async stop() {
@@ -147,7 +157,16 @@ export class TestController {
 
   envelope(type: SignedType, body: unknown, target: Target, key: TestKey, opts: { ttlMs?: number; now?: number; id?: string; seq?: number } = {}): SignedEnvelope {
     const now = opts.now ?? Date.now();
-    const env = makeEnvelope({ id: opts.id ?? newCommandId(type.slice(0, 3), now), type, issuer: key.id, seq: opts.seq ?? Math.min(++this.seq, now + 1_800_000), now, ttlMs: opts.ttlMs ?? 3600_000, target, body });
+    const env = makeEnvelope({
+      id: opts.id ?? newCommandId(type.slice(0, 3), now),
+      type,
+      issuer: key.id,
+      seq: opts.seq ?? Math.min(++this.seq, now + 1_800_000),
+      now,
+      ttlMs: opts.ttlMs ?? 3600_000,
+      target,
+      body,
+    });
     return signEnvelope(env, key.privateKeyPem);
   }
 
@@ -177,7 +196,9 @@ export class TestController {
       const a = this.acks.find(pred);
       if (a) return a;
       if (Date.now() > deadline) {
-        throw new Error(`no matching ack within ${timeoutMs} ms; acks so far:\n${this.acks.map((x) => `${x.station} ${x.state} ${x.broadcastId ?? x.commandId ?? ''} ${x.reason ?? ''}`).join('\n')}`);
+        throw new Error(
+          `no matching ack within ${timeoutMs} ms; acks so far:\n${this.acks.map((x) => `${x.station} ${x.state} ${x.broadcastId ?? x.commandId ?? ''} ${x.reason ?? ''}`).join('\n')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -190,7 +211,10 @@ export class TestController {
 
 export function listWavs(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => f.endsWith('.wav')).sort().map((f) => path.join(dir, f));
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.wav'))
+      .sort()
+      .map((f) => path.join(dir, f));
   } catch {
     return [];
   }

@@ -1,11 +1,9 @@
 // A ready station for a test: temp dir, config, process, subscriptions in place.
-import { tempDir } from './tmp.js';
-import { startStation, writeStationConfig, type StationProcess, type StationSetup } from './station.js';
 
-export async function launchStation(
-  setup: Omit<StationSetup, 'dir'>,
-  env: Record<string, string> = {},
-): Promise<{ dir: string; config: string; station: StationProcess }> {
+import { type StationProcess, type StationSetup, startStation, writeStationConfig } from './station.js';
+import { tempDir } from './tmp.js';
+
+export async function launchStation(setup: Omit<StationSetup, 'dir'>, env: Record<string, string> = {}): Promise<{ dir: string; config: string; station: StationProcess }> {
   const dir = tempDir(`loa-${setup.id}-`);
   const config = writeStationConfig({ ...setup, dir });
   const station = startStation(config, env);

@@ -27,7 +27,19 @@ export function faultTable(results: FaultResult[]): string {
   const sum = (k: 'runs' | 'commandsSent' | 'commandsLost' | 'emitted' | 'received' | 'lost' | 'duplicated' | 'crashes') => results.reduce((n, r) => n + r[k], 0);
   const ok = results.reduce((n, r) => n + r.onTime.ok, 0);
   const total = results.reduce((n, r) => n + r.onTime.total, 0);
-  rows.push(['**total**', sum('runs'), `${sum('commandsSent') - sum('commandsLost')}/${sum('commandsSent')}`, sum('emitted'), sum('received'), sum('lost'), sum('duplicated'), sum('crashes'), `${ok}/${total}`, '', results.every((r) => r.verdict === 'PASS') ? 'PASS' : 'FAIL']);
+  rows.push([
+    '**total**',
+    sum('runs'),
+    `${sum('commandsSent') - sum('commandsLost')}/${sum('commandsSent')}`,
+    sum('emitted'),
+    sum('received'),
+    sum('lost'),
+    sum('duplicated'),
+    sum('crashes'),
+    `${ok}/${total}`,
+    '',
+    results.every((r) => r.verdict === 'PASS') ? 'PASS' : 'FAIL',
+  ]);
   return table(['case', 'runs', 'commands acked', 'acks emitted', 'received', 'lost', 'duplicated', 'crashes', 'on time', 'time', 'verdict'], rows);
 }
 
@@ -45,5 +57,8 @@ export function hostileTable(h: HostileReport): string {
 }
 
 export function aclTable(a: AclReport): string {
-  return table(['case', 'expected', 'got', 'verdict'], a.rows.map((r) => [r.case, r.expected, r.got, r.verdict]));
+  return table(
+    ['case', 'expected', 'got', 'verdict'],
+    a.rows.map((r) => [r.case, r.expected, r.got, r.verdict]),
+  );
 }

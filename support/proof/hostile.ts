@@ -9,11 +9,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Ack, SignedEnvelope } from '../protocol/index.js';
-import { fixture } from '../test/harness/audio.js';
-import { freePort } from '../test/harness/mosquitto.js';
-import { TestController, makeKey, type TestKey } from '../test/harness/station.js';
-import { ffmpegArgs, makeTone, rssKiB, sleep, startCentral, startStation, tempDir, TOPICS, toneHz, wavSeconds, type Central, type Station } from './lib.js';
+import type { Ack, SignedEnvelope } from '../../protocol/index.js';
+import { fixture } from '../audio.js';
+import { freePort } from '../mosquitto.js';
+import { makeKey, TestController, type TestKey } from '../station.js';
+import { type Central, ffmpegArgs, makeTone, rssKiB, type Station, sleep, startCentral, startStation, TOPICS, tempDir, toneHz, wavSeconds } from './lib.js';
 
 export const RSS_BOUND_KIB = 100 * 1024;
 const MB10 = 10 * 1024 * 1024;
@@ -123,10 +123,20 @@ async function expectRejected(ctx: Ctx, name: string, topic: string, make: () =>
     if (!ack || ack.reason !== reason || !ack.detail) ok = false;
     answered = (await probe(ctx)) && answered;
   }
-  push(ctx, {
-    case: name, topic: short(topic), expected: `rejected: ${reason}`, got: reps > 1 ? `${got} ×${reps}` : got,
-    played: ctx.st.wavs().length !== wav0, alive: alive(ctx) && answered, rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0, ms: Date.now() - t,
-  }, ok);
+  push(
+    ctx,
+    {
+      case: name,
+      topic: short(topic),
+      expected: `rejected: ${reason}`,
+      got: reps > 1 ? `${got} ×${reps}` : got,
+      played: ctx.st.wavs().length !== wav0,
+      alive: alive(ctx) && answered,
+      rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0,
+      ms: Date.now() - t,
+    },
+    ok,
+  );
 }
 
 function deepJson(depth: number): string {
@@ -143,7 +153,10 @@ async function setup(): Promise<Ctx> {
   const deputy = makeKey('deputy', ['alert']);
   const clerk = makeKey('clerk', ['announce']);
   const stranger = makeKey('stranger', ['schedule', 'announce', 'alert', 'cancel', 'control']);
-  const central = await startCentral([{ id: ST, groups: [GROUP] }, { id: 'hs-other', groups: ['hg-other'] }]);
+  const central = await startCentral([
+    { id: ST, groups: [GROUP] },
+    { id: 'hs-other', groups: ['hg-other'] },
+  ]);
   const ctl = await TestController.connect(central.broker.url, { username: central.centralUser, password: central.centralPassword });
   // collector: true and no collector running: acks stay in the outbox until a receipt drops them,
   // which is what the receipt cases observe.
@@ -172,8 +185,7 @@ async function malformedEverywhere(ctx: Ctx, reps: number): Promise<void> {
 
 async function pathsAndArguments(ctx: Ctx, reps: number): Promise<void> {
   const media = { kind: 'media', sha256: 'b'.repeat(64), size: 1000 };
-  const signed = (body: object, opts: { id?: string } = {}, target: object = { stations: [ST] }) =>
-    ctx.ctl.envelope('announce', body, target as never, ctx.office, opts);
+  const signed = (body: object, opts: { id?: string } = {}, target: object = { stations: [ST] }) => ctx.ctl.envelope('announce', body, target as never, ctx.office, opts);
   const ids: [string, string][] = [
     ['id with ../', '../../etc/passwd'],
     ['id with +', 'cmd+1'],
@@ -182,7 +194,14 @@ async function pathsAndArguments(ctx: Ctx, reps: number): Promise<void> {
     ['id with shell metacharacters', 'x;rm -rf /;$(reboot)`id`|&>'],
   ];
   for (const [name, id] of ids) await expectRejected(ctx, `${name} (signed)`, T.cmd, () => signed({ audio: media }, { id }), 'invalid', reps);
-  await expectRejected(ctx, 'issuer with ../', T.cmd, () => ctx.ctl.envelope('announce', { audio: media }, { stations: [ST] }, { ...ctx.office, id: '../office' }), 'invalid', reps);
+  await expectRejected(
+    ctx,
+    'issuer with ../',
+    T.cmd,
+    () => ctx.ctl.envelope('announce', { audio: media }, { stations: [ST] }, { ...ctx.office, id: '../office' }),
+    'invalid',
+    reps,
+  );
   await expectRejected(ctx, 'target station + (wildcard)', T.cmd, () => signed({ audio: media }, {}, { stations: ['+'] }), 'invalid', reps);
   await expectRejected(ctx, 'zone ../../tmp/x', T.cmd, () => signed({ zones: ['../../tmp/x'], audio: media }), 'invalid', reps);
   await expectRejected(ctx, 'media sha256 ../../etc/passwd', T.cmd, () => signed({ audio: { kind: 'media', sha256: '../../../../../../etc/passwd', size: 10 } }), 'invalid', reps);
@@ -191,10 +210,39 @@ async function pathsAndArguments(ctx: Ctx, reps: number): Promise<void> {
   for (const url of ['file:///etc/passwd', '-i', 'concat:/etc/passwd|/etc/hosts', '-f lavfi -i sine', 'subfile,,start,0,end,0,,:/etc/shadow', 'http://a b/ c']) {
     await expectRejected(ctx, `stream URL ${JSON.stringify(url)}`, T.cmd, () => signed({ audio: { kind: 'stream', urls: [url], durationSec: 5 } }), 'invalid', reps);
   }
-  await expectRejected(ctx, 'schedule item id ../x', T.schedule, () => ctx.ctl.envelope('schedule', { station: ST, version: 1, items: [{ id: '../x', cron: '0 5 * * *', audio: media }] }, { stations: [ST] }, ctx.office), 'invalid', reps);
-  await expectRejected(ctx, 'schedule station ../hs-target', T.schedule, () => ctx.ctl.envelope('schedule', { station: '../hs-target', version: 1, items: [] }, { stations: [ST] }, ctx.office), 'invalid', reps);
-  await expectRejected(ctx, 'schedule cron with shell text', T.schedule, () => ctx.ctl.envelope('schedule', { station: ST, version: 1, items: [{ id: 'c', cron: '$(reboot) * * * *', audio: media }] }, { stations: [ST] }, ctx.office), 'invalid', reps);
-  await expectRejected(ctx, 'schedule tz ../../etc/localtime', T.schedule, () => ctx.ctl.envelope('schedule', { station: ST, version: 1, tz: '../../etc/localtime', items: [{ id: 'c', cron: '0 5 * * *', audio: media }] }, { stations: [ST] }, ctx.office), 'invalid', reps);
+  await expectRejected(
+    ctx,
+    'schedule item id ../x',
+    T.schedule,
+    () => ctx.ctl.envelope('schedule', { station: ST, version: 1, items: [{ id: '../x', cron: '0 5 * * *', audio: media }] }, { stations: [ST] }, ctx.office),
+    'invalid',
+    reps,
+  );
+  await expectRejected(
+    ctx,
+    'schedule station ../hs-target',
+    T.schedule,
+    () => ctx.ctl.envelope('schedule', { station: '../hs-target', version: 1, items: [] }, { stations: [ST] }, ctx.office),
+    'invalid',
+    reps,
+  );
+  await expectRejected(
+    ctx,
+    'schedule cron with shell text',
+    T.schedule,
+    () => ctx.ctl.envelope('schedule', { station: ST, version: 1, items: [{ id: 'c', cron: '$(reboot) * * * *', audio: media }] }, { stations: [ST] }, ctx.office),
+    'invalid',
+    reps,
+  );
+  await expectRejected(
+    ctx,
+    'schedule tz ../../etc/localtime',
+    T.schedule,
+    () =>
+      ctx.ctl.envelope('schedule', { station: ST, version: 1, tz: '../../etc/localtime', items: [{ id: 'c', cron: '0 5 * * *', audio: media }] }, { stations: [ST] }, ctx.office),
+    'invalid',
+    reps,
+  );
 }
 
 async function signatures(ctx: Ctx, reps: number): Promise<void> {
@@ -202,38 +250,134 @@ async function signatures(ctx: Ctx, reps: number): Promise<void> {
   const ann = (key: TestKey, opts: Parameters<TestController['envelope']>[4] = {}, target: object = { stations: [ST] }) =>
     ctx.ctl.envelope('announce', { audio: media }, target as never, key, opts);
   await expectRejected(ctx, 'unsigned (sigs: [])', T.cmd, () => ({ ...ann(ctx.office), sigs: [] }) as never, 'invalid', reps);
-  await expectRejected(ctx, 'unsigned (no sigs field)', T.cmd, () => { const { sigs: _s, ...rest } = ann(ctx.office); return JSON.stringify(rest); }, 'invalid', reps);
+  await expectRejected(
+    ctx,
+    'unsigned (no sigs field)',
+    T.cmd,
+    () => {
+      const { sigs: _s, ...rest } = ann(ctx.office);
+      return JSON.stringify(rest);
+    },
+    'invalid',
+    reps,
+  );
   await expectRejected(ctx, 'forged: issuer office, signed by another key', T.cmd, () => ann({ ...ctx.stranger, id: 'office' }), 'bad_signature', reps);
-  await expectRejected(ctx, 'tampered after signing', T.cmd, () => { const e = ann(ctx.office); return { ...e, body: { ...(e.body as object), priority: 'priority' } }; }, 'bad_signature', reps);
-  await expectRejected(ctx, 'garbage signature bytes', T.cmd, () => { const e = ann(ctx.office); return { ...e, sigs: [{ key: 'office', sig: randomBytes(64).toString('base64') }] }; }, 'bad_signature', reps);
+  await expectRejected(
+    ctx,
+    'tampered after signing',
+    T.cmd,
+    () => {
+      const e = ann(ctx.office);
+      return { ...e, body: { ...(e.body as object), priority: 'priority' } };
+    },
+    'bad_signature',
+    reps,
+  );
+  await expectRejected(
+    ctx,
+    'garbage signature bytes',
+    T.cmd,
+    () => {
+      const e = ann(ctx.office);
+      return { ...e, sigs: [{ key: 'office', sig: randomBytes(64).toString('base64') }] };
+    },
+    'bad_signature',
+    reps,
+  );
   await expectRejected(ctx, 'signed by an untrusted key', T.cmd, () => ann(ctx.stranger), 'unknown_key', reps);
-  await expectRejected(ctx, 'valid signature, key not allowed for the type (clerk signs control)', T.cmd, () => ctx.ctl.envelope('control', { action: 'stop' }, { stations: [ST] }, ctx.clerk), 'key_not_allowed', reps);
-  await expectRejected(ctx, 'valid signature, key not allowed (alert key signs a schedule)', T.schedule, () => ctx.ctl.envelope('schedule', { station: ST, version: 1, items: [] }, { stations: [ST] }, ctx.official), 'key_not_allowed', reps);
+  await expectRejected(
+    ctx,
+    'valid signature, key not allowed for the type (clerk signs control)',
+    T.cmd,
+    () => ctx.ctl.envelope('control', { action: 'stop' }, { stations: [ST] }, ctx.clerk),
+    'key_not_allowed',
+    reps,
+  );
+  await expectRejected(
+    ctx,
+    'valid signature, key not allowed (alert key signs a schedule)',
+    T.schedule,
+    () => ctx.ctl.envelope('schedule', { station: ST, version: 1, items: [] }, { stations: [ST] }, ctx.official),
+    'key_not_allowed',
+    reps,
+  );
   await expectRejected(ctx, 'expired', T.cmd, () => ann(ctx.office, { now: Date.now() - 7200_000, ttlMs: 3600_000 }), 'expired', reps);
   await expectRejected(ctx, 'future-dated', T.cmd, () => ann(ctx.office, { now: Date.now() + 3600_000 }), 'not_yet_valid', reps);
   await expectRejected(ctx, 'wrong target (other station)', T.cmd, () => ann(ctx.office, {}, { stations: ['hs-other'] }), 'wrong_target', reps);
   await expectRejected(ctx, 'wrong target (other group, on our group topic)', T.group, () => ann(ctx.office, {}, { groups: ['hg-other'] }), 'wrong_target', reps);
-  await expectRejected(ctx, 'schedule for another station', T.schedule, () => ctx.ctl.envelope('schedule', { station: 'hs-other', version: 1, items: [] }, { stations: [ST] }, ctx.office), 'wrong_target', reps);
+  await expectRejected(
+    ctx,
+    'schedule for another station',
+    T.schedule,
+    () => ctx.ctl.envelope('schedule', { station: 'hs-other', version: 1, items: [] }, { stations: [ST] }, ctx.office),
+    'wrong_target',
+    reps,
+  );
   await expectRejected(ctx, 'protocol version 0 (downgrade)', T.cmd, () => ({ ...ann(ctx.office), v: 0 }) as never, 'invalid', reps);
-  await expectRejected(ctx, 'single-signed live alert (quorum 2)', T.cmd, () => ctx.ctl.envelope('alert', { test: false, audio: media }, { stations: [ST] }, ctx.official), 'quorum_not_met', reps);
-  await expectRejected(ctx, 'live alert signed twice by one key', T.cmd, () => { const e = ctx.ctl.envelope('alert', { test: false, audio: media }, { stations: [ST] }, ctx.official); return { ...e, sigs: [e.sigs[0]!, e.sigs[0]!] }; }, 'invalid', reps);
-  await expectRejected(ctx, 'live alert co-signed by a key not allowed to', T.cmd, () => ctx.ctl.cosign(ctx.ctl.envelope('alert', { test: false, audio: media }, { stations: [ST] }, ctx.official), ctx.clerk), 'key_not_allowed', reps);
+  await expectRejected(
+    ctx,
+    'single-signed live alert (quorum 2)',
+    T.cmd,
+    () => ctx.ctl.envelope('alert', { test: false, audio: media }, { stations: [ST] }, ctx.official),
+    'quorum_not_met',
+    reps,
+  );
+  await expectRejected(
+    ctx,
+    'live alert signed twice by one key',
+    T.cmd,
+    () => {
+      const e = ctx.ctl.envelope('alert', { test: false, audio: media }, { stations: [ST] }, ctx.official);
+      return { ...e, sigs: [e.sigs[0]!, e.sigs[0]!] };
+    },
+    'invalid',
+    reps,
+  );
+  await expectRejected(
+    ctx,
+    'live alert co-signed by a key not allowed to',
+    T.cmd,
+    () => ctx.ctl.cosign(ctx.ctl.envelope('alert', { test: false, audio: media }, { stations: [ST] }, ctx.official), ctx.clerk),
+    'key_not_allowed',
+    reps,
+  );
   // One accepted message must not pin the replay memory for years or make later seqs stale.
   await expectRejected(ctx, 'command valid for 30 days (commands: at most 7)', T.cmd, () => ann(ctx.office, { ttlMs: 30 * 86_400_000 }), 'invalid', reps);
   await expectRejected(ctx, 'seq 9e15 (far ahead of its issue time)', T.cmd, () => ann(ctx.office, { seq: 9_000_000_000_000_000 }), 'invalid', reps);
-  await expectRejected(ctx, 'schedule with a seconds field in cron (sub-minute)', T.schedule, () => ctx.ctl.envelope('schedule', { station: ST, version: 2, items: [{ id: 'flood', cron: '* * * * * *', audio: media }] }, { stations: [ST] }, ctx.office), 'invalid', reps);
+  await expectRejected(
+    ctx,
+    'schedule with a seconds field in cron (sub-minute)',
+    T.schedule,
+    () => ctx.ctl.envelope('schedule', { station: ST, version: 2, items: [{ id: 'flood', cron: '* * * * * *', audio: media }] }, { stations: [ST] }, ctx.office),
+    'invalid',
+    reps,
+  );
   // Replay: a valid command once (received), then byte-identical again.
   const once = ctx.ctl.envelope('control', { action: 'rebirth' }, { stations: [ST] }, ctx.office);
   await ctx.ctl.send(ST, once);
   await ctx.ctl.waitForAck((a) => a.commandId === once.id && a.state === 'received');
   await expectRejected(ctx, 'replayed (byte-identical)', T.cmd, () => once, 'replayed', reps);
   await expectRejected(ctx, 'replayed on the all topic', T.all, () => once, 'replayed', reps);
-  await expectRejected(ctx, 'stale seq (far below the issuer\'s highest)', T.cmd, () => ctx.ctl.envelope('control', { action: 'rebirth' }, { stations: [ST] }, ctx.office, { seq: 1 }), 'stale_seq', reps);
+  await expectRejected(
+    ctx,
+    "stale seq (far below the issuer's highest)",
+    T.cmd,
+    () => ctx.ctl.envelope('control', { action: 'rebirth' }, { stations: [ST] }, ctx.office, { seq: 1 }),
+    'stale_seq',
+    reps,
+  );
   // Schedule version downgrade: apply v5, then offer v4.
   const v5 = ctx.ctl.envelope('schedule', { station: ST, version: 5, items: [] }, { stations: [ST] }, ctx.office);
   await publish(ctx, T.schedule, JSON.stringify(v5));
   await ctx.ctl.waitForAck((a) => a.commandId === v5.id && a.state === 'applied');
-  await expectRejected(ctx, 'schedule version downgrade (v4 after v5)', T.schedule, () => ctx.ctl.envelope('schedule', { station: ST, version: 4, items: [] }, { stations: [ST] }, ctx.office), 'stale_version', reps);
+  await expectRejected(
+    ctx,
+    'schedule version downgrade (v4 after v5)',
+    T.schedule,
+    () => ctx.ctl.envelope('schedule', { station: ST, version: 4, items: [] }, { stations: [ST] }, ctx.office),
+    'stale_version',
+    reps,
+  );
 }
 
 /** Receipts get no ack: the observable is the outbox, which only a well-formed receipt for this station may shrink. */
@@ -247,11 +391,19 @@ async function receipts(ctx: Ctx, reps: number): Promise<void> {
     ['receipt naming another station', T.receipt, () => JSON.stringify({ v: 1, type: 'receipt', station: 'hs-other', db, seqs: waiting() })],
     ['receipt with wrong types', T.receipt, () => JSON.stringify({ v: 1, type: 'receipt', station: ST, db, seqs: [...waiting().map(String), -3, 1.5] })],
     ['receipt with unknown field', T.receipt, () => JSON.stringify({ v: 1, type: 'receipt', station: ST, db, seqs: waiting(), all: true })],
-    ['receipt with 10 001 seqs (limit 10 000)', T.receipt, () => JSON.stringify({ v: 1, type: 'receipt', station: ST, db, seqs: [...waiting(), ...range(1, 10_001 - waiting().length)] })],
+    [
+      'receipt with 10 001 seqs (limit 10 000)',
+      T.receipt,
+      () => JSON.stringify({ v: 1, type: 'receipt', station: ST, db, seqs: [...waiting(), ...range(1, 10_001 - waiting().length)] }),
+    ],
     ['10 MB receipt', T.receipt, () => JSON.stringify({ v: 1, type: 'receipt', station: ST, db, seqs: [], pad: 'x'.repeat(MB10) })],
     ['deeply nested receipt', T.receipt, () => deepJson(100_000)],
-    ['receipt on another station\'s topic', TOPICS.receipt('hs-other'), () => JSON.stringify({ v: 1, type: 'receipt', station: ST, db, seqs: waiting() })],
-    ['receipt for another store of this station (a replaced box\'s numbering)', T.receipt, () => JSON.stringify({ v: 1, type: 'receipt', station: ST, db: db.replace(/^./, (c) => (c === '0' ? '1' : '0')), seqs: waiting() })],
+    ["receipt on another station's topic", TOPICS.receipt('hs-other'), () => JSON.stringify({ v: 1, type: 'receipt', station: ST, db, seqs: waiting() })],
+    [
+      "receipt for another store of this station (a replaced box's numbering)",
+      T.receipt,
+      () => JSON.stringify({ v: 1, type: 'receipt', station: ST, db: db.replace(/^./, (c) => (c === '0' ? '1' : '0')), seqs: waiting() }),
+    ],
     ['receipt without a store id (protocol before v2)', T.receipt, () => JSON.stringify({ v: 1, type: 'receipt', station: ST, seqs: waiting() })],
   ];
   for (const [name, topic, make] of cases) {
@@ -268,10 +420,20 @@ async function receipts(ctx: Ctx, reps: number): Promise<void> {
     // Nothing is receipted here, so every ack emitted meanwhile (the probes') must still be there.
     const d1 = ctx.st.outboxDepth();
     const added = ctx.st.lastSeq() - e0;
-    push(ctx, {
-      case: name, topic: short(topic), expected: 'ignored: outbox not dropped', got: `outbox ${d0} → ${d1} (${added} new acks)`,
-      played: ctx.st.wavs().length !== wav0, alive: alive(ctx) && answered, rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0, ms: Date.now() - t,
-    }, d1 === d0 + added);
+    push(
+      ctx,
+      {
+        case: name,
+        topic: short(topic),
+        expected: 'ignored: outbox not dropped',
+        got: `outbox ${d0} → ${d1} (${added} new acks)`,
+        played: ctx.st.wavs().length !== wav0,
+        alive: alive(ctx) && answered,
+        rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0,
+        ms: Date.now() - t,
+      },
+      d1 === d0 + added,
+    );
   }
   // Control: a well-formed receipt for this station from the central user does drop exactly its
   // seqs. Receipts are unsigned: only the broker ACL (central/receipt/<id> writable by central
@@ -285,10 +447,20 @@ async function receipts(ctx: Ctx, reps: number): Promise<void> {
   const answered = await probe(ctx);
   const d1 = ctx.st.outboxDepth();
   const added = ctx.st.lastSeq() - e0;
-  push(ctx, {
-    case: 'control: well-formed receipt for the 3 oldest seqs', topic: short(T.receipt), expected: 'drops exactly 3 (ACL: central only)', got: `outbox ${d0} → ${d1} (${added} new acks)`,
-    played: false, alive: alive(ctx) && answered, rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0, ms: Date.now() - t,
-  }, d1 === d0 + added - 3);
+  push(
+    ctx,
+    {
+      case: 'control: well-formed receipt for the 3 oldest seqs',
+      topic: short(T.receipt),
+      expected: 'drops exactly 3 (ACL: central only)',
+      got: `outbox ${d0} → ${d1} (${added} new acks)`,
+      played: false,
+      alive: alive(ctx) && answered,
+      rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0,
+      ms: Date.now() - t,
+    },
+    d1 === d0 + added - 3,
+  );
 }
 
 function range(a: number, b: number): number[] {
@@ -305,10 +477,20 @@ async function mediaGarbage(ctx: Ctx, reps: number): Promise<void> {
     await ctx.ctl.client.publishAsync(TOPICS.media(sha256(randomBytes(8))), randomBytes(MB10), { qos: 1 });
     answered = (await probe(ctx)) && answered;
   }
-  push(ctx, {
-    case: '10 MB of random bytes on an unrequested media topic', topic: 'media/<sha>', expected: 'ignored', got: answered ? 'ignored, answers commands' : 'no answer',
-    played: ctx.st.wavs().length !== wav0, alive: alive(ctx) && answered, rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0, ms: Date.now() - t,
-  }, answered);
+  push(
+    ctx,
+    {
+      case: '10 MB of random bytes on an unrequested media topic',
+      topic: 'media/<sha>',
+      expected: 'ignored',
+      got: answered ? 'ignored, answers commands' : 'no answer',
+      played: ctx.st.wavs().length !== wav0,
+      alive: alive(ctx) && answered,
+      rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0,
+      ms: Date.now() - t,
+    },
+    answered,
+  );
 }
 
 /**
@@ -326,7 +508,10 @@ async function wrongShaMedia(ctx: Ctx): Promise<void> {
   const env = ctx.ctl.envelope('announce', { title: 'wrong sha', audio: { kind: 'media', sha256: sha, size: good.length } }, { stations: [ST] }, ctx.office);
   await ctx.ctl.send(ST, env);
   await ctx.ctl.waitForAck((a) => a.commandId === env.id && a.state === 'scheduled');
-  const ignored = await ctx.st.proc.waitForLog(/media bytes do not match their sha256/, 10_000, mark).then(() => true, () => false);
+  const ignored = await ctx.st.proc.waitForLog(/media bytes do not match their sha256/, 10_000, mark).then(
+    () => true,
+    () => false,
+  );
   await sleep(2000);
   const airedEarly = ctx.st.wavs().some((f) => f.includes(env.id));
   const outcomeEarly = ctx.ctl.acks.find((a) => a.broadcastId === env.id && ['started', 'failed', 'completed'].includes(a.state));
@@ -335,7 +520,10 @@ async function wrongShaMedia(ctx: Ctx): Promise<void> {
   let ok = false;
   try {
     const done = await ctx.ctl.waitForAck((a) => a.broadcastId === env.id && ['completed', 'failed'].includes(a.state), 30_000);
-    const wav = ctx.st.wavs().filter((f) => f.includes(env.id)).map((f) => path.join(ctx.st.outDir, f));
+    const wav = ctx.st
+      .wavs()
+      .filter((f) => f.includes(env.id))
+      .map((f) => path.join(ctx.st.outDir, f));
     const hz = wav[0] ? toneHz(wav[0]) : 0;
     got = `wrong bytes ${ignored ? 'ignored (logged)' : 'NOT logged'}, ${airedEarly || outcomeEarly ? 'acted on early' : 'nothing aired'}; right bytes: ${done.state}, ${hz.toFixed(0)} Hz ${wav[0] ? wavSeconds(wav[0]).toFixed(2) : 0} s`;
     ok = ignored && !airedEarly && !outcomeEarly && done.state === 'completed' && wav.length === 1 && Math.abs(hz - 880) < 20;
@@ -343,13 +531,32 @@ async function wrongShaMedia(ctx: Ctx): Promise<void> {
     got = (e as Error).message.slice(0, 120);
   }
   const answered = await probe(ctx);
-  push(ctx, {
-    case: 'media bytes not matching the sha256, then the right bytes', topic: 'media/<sha>', expected: 'ignored; the right clip airs', got,
-    played: airedEarly, alive: alive(ctx) && answered, rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0, ms: Date.now() - t,
-  }, ok);
+  push(
+    ctx,
+    {
+      case: 'media bytes not matching the sha256, then the right bytes',
+      topic: 'media/<sha>',
+      expected: 'ignored; the right clip airs',
+      got,
+      played: airedEarly,
+      alive: alive(ctx) && answered,
+      rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0,
+      ms: Date.now() - t,
+    },
+    ok,
+  );
 }
 
-interface MediaCase { name: string; file?: string; bytes?: Buffer; urls?: string[]; sizeOverride?: number; sha?: string; expected: string; timeoutMs: number }
+interface MediaCase {
+  name: string;
+  file?: string;
+  bytes?: Buffer;
+  urls?: string[];
+  sizeOverride?: number;
+  sha?: string;
+  expected: string;
+  timeoutMs: number;
+}
 
 /** Announcements whose clip is bad: each must end `failed` with a reason and never air. */
 async function badAudio(ctx: Ctx, cases: MediaCase[]): Promise<void> {
@@ -360,24 +567,42 @@ async function badAudio(ctx: Ctx, cases: MediaCase[]): Promise<void> {
     const bytes = c.bytes ?? readFileSync(c.file!);
     const sha = c.sha ?? sha256(bytes);
     if (bytes.length > 0) await ctx.ctl.client.publishAsync(TOPICS.media(sha), bytes, { qos: 1, retain: true });
-    const env = ctx.ctl.envelope('announce', { title: c.name, audio: { kind: 'media', sha256: sha, size: c.sizeOverride ?? bytes.length, ...(c.urls ? { urls: c.urls } : {}) } }, { stations: [ST] }, ctx.office);
+    const env = ctx.ctl.envelope(
+      'announce',
+      { title: c.name, audio: { kind: 'media', sha256: sha, size: c.sizeOverride ?? bytes.length, ...(c.urls ? { urls: c.urls } : {}) } },
+      { stations: [ST] },
+      ctx.office,
+    );
     await ctx.ctl.send(ST, env);
     sent.push({ c, env, at: Date.now() });
   }
-  await Promise.all(sent.map(async ({ c, env, at }) => {
-    let ack: Ack | undefined;
-    try {
-      ack = await ctx.ctl.waitForAck((a) => a.broadcastId === env.id && ['failed', 'completed', 'rejected'].includes(a.state), c.timeoutMs);
-    } catch {
-      ack = undefined;
-    }
-    const played = ctx.st.wavs().some((f) => f.includes(env.id));
-    const answered = await probe(ctx);
-    push(ctx, {
-      case: c.name, topic: 'station cmd + media', expected: c.expected, got: ackDesc(ack),
-      played, alive: alive(ctx) && answered, rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0, ms: Date.now() - at,
-    }, ack?.state === 'failed' && !!ack.reason && !!ack.detail, 'media');
-  }));
+  await Promise.all(
+    sent.map(async ({ c, env, at }) => {
+      let ack: Ack | undefined;
+      try {
+        ack = await ctx.ctl.waitForAck((a) => a.broadcastId === env.id && ['failed', 'completed', 'rejected'].includes(a.state), c.timeoutMs);
+      } catch {
+        ack = undefined;
+      }
+      const played = ctx.st.wavs().some((f) => f.includes(env.id));
+      const answered = await probe(ctx);
+      push(
+        ctx,
+        {
+          case: c.name,
+          topic: 'station cmd + media',
+          expected: c.expected,
+          got: ackDesc(ack),
+          played,
+          alive: alive(ctx) && answered,
+          rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0,
+          ms: Date.now() - at,
+        },
+        ack?.state === 'failed' && !!ack.reason && !!ack.detail,
+        'media',
+      );
+    }),
+  );
   void t;
 }
 
@@ -399,11 +624,20 @@ async function shellInStreamUrl(ctx: Ctx): Promise<void> {
   }
   const answered = await probe(ctx);
   const pwned = existsSync(canary);
-  push(ctx, {
-    case: 'stream URL with $( ) ; ` (valid http, dead port)', topic: short(T.cmd), expected: 'failed: playback_failed, no command run',
-    got: `${ackDesc(ack)}${pwned ? ' — CANARY FILE CREATED' : ', canary absent'}`,
-    played: ctx.st.wavs().some((f) => f.includes(env.id)), alive: alive(ctx) && answered, rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0, ms: Date.now() - t,
-  }, ack?.state === 'failed' && !!ack.reason && !pwned);
+  push(
+    ctx,
+    {
+      case: 'stream URL with $( ) ; ` (valid http, dead port)',
+      topic: short(T.cmd),
+      expected: 'failed: playback_failed, no command run',
+      got: `${ackDesc(ack)}${pwned ? ' — CANARY FILE CREATED' : ', canary absent'}`,
+      played: ctx.st.wavs().some((f) => f.includes(env.id)),
+      alive: alive(ctx) && answered,
+      rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0,
+      ms: Date.now() - t,
+    },
+    ack?.state === 'failed' && !!ack.reason && !pwned,
+  );
 }
 
 /** A relay whose scheme this fleet does not allow (rtsp; the station allows http, https): never started. */
@@ -419,10 +653,20 @@ async function relaySchemeNotAllowed(ctx: Ctx): Promise<void> {
     ack = undefined;
   }
   const answered = await probe(ctx);
-  push(ctx, {
-    case: 'relay URL with a scheme the fleet does not allow (rtsp)', topic: short(T.cmd), expected: 'failed: relay_failed, not allowed',
-    got: ackDesc(ack), played: ctx.st.wavs().some((f) => f.includes(env.id)), alive: alive(ctx) && answered, rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0, ms: Date.now() - t,
-  }, ack?.state === 'failed' && ack.reason === 'relay_failed' && /not allowed/.test(ack.detail ?? ''));
+  push(
+    ctx,
+    {
+      case: 'relay URL with a scheme the fleet does not allow (rtsp)',
+      topic: short(T.cmd),
+      expected: 'failed: relay_failed, not allowed',
+      got: ackDesc(ack),
+      played: ctx.st.wavs().some((f) => f.includes(env.id)),
+      alive: alive(ctx) && answered,
+      rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rss0,
+      ms: Date.now() - t,
+    },
+    ack?.state === 'failed' && ack.reason === 'relay_failed' && /not allowed/.test(ack.detail ?? ''),
+  );
 }
 
 /** Serves one URL with an empty body (the only way to hand a station a zero-byte clip). */
@@ -501,8 +745,14 @@ export async function hostile(opts: HostileOptions): Promise<HostileReport> {
     const wav = ctx.st.wavs().filter((f) => f.includes(env.id));
     ctx.rows.push({
       group: 'afterwards',
-      case: 'afterwards: a valid announcement', topic: short(T.cmd), expected: 'completed, 3 s aired', got: `${done?.state ?? 'no ack'}, ${wav.length} WAV`,
-      played: wav.length === 1, alive: alive(ctx), rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rssBefore, ms: 0,
+      case: 'afterwards: a valid announcement',
+      topic: short(T.cmd),
+      expected: 'completed, 3 s aired',
+      got: `${done?.state ?? 'no ack'}, ${wav.length} WAV`,
+      played: wav.length === 1,
+      alive: alive(ctx),
+      rssDeltaKiB: rssKiB(ctx.st.proc.pid) - rssBefore,
+      ms: 0,
       verdict: done?.state === 'completed' && wav.length === 1 && alive(ctx) ? 'PASS' : 'FAIL',
     });
     const rssEnd = rssKiB(ctx.st.proc.pid);

@@ -2,16 +2,16 @@
 // `loa-station` daemons, the `loa collect` collector), temp dirs, polling and measurements.
 // Used both by `npm run proof` (dist/proof/main.js) and by the vitest files test/proof-*.test.ts,
 // so nothing here imports vitest.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
-import { Ack, Topics } from '../protocol/index.js';
-import { startMosquitto, type MosquittoBroker } from '../test/harness/mosquitto.js';
-import type { TestKey } from '../test/harness/station.js';
+import { Ack, Topics } from '../../protocol/index.js';
+import { type MosquittoBroker, startMosquitto } from '../mosquitto.js';
+import type { TestKey } from '../station.js';
 
 /** The repository root, from source (proof/) or compiled (dist/proof/). */
 function findRoot(start: string): string {
@@ -51,7 +51,9 @@ export function unmount(dir: string): void {
   if (!mounts.has(dir)) return;
   try {
     execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
-  } catch { /* already gone */ }
+  } catch {
+    /* already gone */
+  }
   mounts.delete(dir);
 }
 
@@ -95,7 +97,9 @@ export function rssKiB(pid: number | undefined): number {
 
 export function listWavs(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => f.endsWith('.wav')).sort();
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.wav'))
+      .sort();
   } catch {
     return [];
   }
@@ -130,16 +134,27 @@ export function spawnProc(bin: string, args: string[], env: Record<string, strin
     pid: proc.pid!,
     logs: () => out,
     jsonLogs: (after = 0) =>
-      out.slice(after).split('\n').flatMap((l) => {
-        if (!l.startsWith('{')) return [];
-        try {
-          return [JSON.parse(l) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      }),
+      out
+        .slice(after)
+        .split('\n')
+        .flatMap((l) => {
+          if (!l.startsWith('{')) return [];
+          try {
+            return [JSON.parse(l) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        }),
     async waitForLog(re, timeoutMs = 20_000, after = 0) {
-      return until(() => out.slice(after).split('\n').find((l) => re.test(l)), timeoutMs, () => `${re} in the log of ${path.basename(bin)}:\n${out.slice(-3000)}`);
+      return until(
+        () =>
+          out
+            .slice(after)
+            .split('\n')
+            .find((l) => re.test(l)),
+        timeoutMs,
+        () => `${re} in the log of ${path.basename(bin)}:\n${out.slice(-3000)}`,
+      );
     },
     alive: isAlive,
     crashed: () => !asked && !isAlive(),
@@ -173,7 +188,10 @@ export function runLoa(args: string[]): Promise<{ code: number; stdout: string; 
 
 // ---- central: fleet, generated broker config, collector ------------------------------------
 
-export interface FleetStation { id: string; groups?: string[] }
+export interface FleetStation {
+  id: string;
+  groups?: string[];
+}
 
 export interface Central {
   dir: string;
@@ -195,7 +213,11 @@ export interface Central {
 function fleetYaml(url: string, stationUrl: string, stations: FleetStation[], groups: string[]): string {
   return stringify({
     broker: {
-      urls: [url], stationUrls: [stationUrl], username: 'loa-central', passwordFile: 'secrets/central.password', clientId: 'loa-central',
+      urls: [url],
+      stationUrls: [stationUrl],
+      username: 'loa-central',
+      passwordFile: 'secrets/central.password',
+      clientId: 'loa-central',
       listener: { stationPort: 1884 },
     },
     database: 'central/central.sqlite',
@@ -250,9 +272,9 @@ export function centralAcks(central: Central, station?: string): Ack[] {
   const db = new Database(central.database, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    const rows = (station
-      ? db.prepare('SELECT json FROM acks WHERE station = ? ORDER BY seq').all(station)
-      : db.prepare('SELECT json FROM acks ORDER BY station, seq').all()) as { json: string }[];
+    const rows = (station ? db.prepare('SELECT json FROM acks WHERE station = ? ORDER BY seq').all(station) : db.prepare('SELECT json FROM acks ORDER BY station, seq').all()) as {
+      json: string;
+    }[];
     return rows.map((r) => JSON.parse(r.json) as Ack);
   } finally {
     db.close();

@@ -1,8 +1,9 @@
 // A local HTTP server streaming one file, for live-relay and fetch tests (127.0.0.1 only).
+
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { once } from 'node:events';
 
 export async function serveFile(file: string, contentType = 'audio/mpeg'): Promise<{ url: string; close(): void }> {
   const server = http.createServer((_req, res) => {
@@ -11,8 +12,11 @@ export async function serveFile(file: string, contentType = 'audio/mpeg'): Promi
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/live.mp3`, close: () => {
-    server.closeAllConnections();
-    server.close();
-  } };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/live.mp3`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
 }

@@ -1,11 +1,15 @@
 // Run the real `loa` CLI as a subprocess.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from './station.js';
 
 export const LOA_BIN = path.join(ROOT, 'dist/controller-cli/main.js');
 
-export interface Run { code: number; stdout: string; stderr: string }
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** `fleet` undefined: the command line carries its own --fleet (or none). */
 export function runLoa(fleet: string | undefined, args: string[], env: Record<string, string> = {}): Promise<Run> {
@@ -28,7 +32,10 @@ export async function startCollector(fleet: string): Promise<{ child: ChildProce
     const timer = setTimeout(() => reject(new Error(`collector did not start:\n${out}`)), 15_000);
     const on = (d: Buffer) => {
       out += d;
-      if (out.includes('connected')) { clearTimeout(timer); resolve(); }
+      if (out.includes('connected')) {
+        clearTimeout(timer);
+        resolve();
+      }
     };
     child.stdout!.on('data', on);
     child.stderr!.on('data', on);

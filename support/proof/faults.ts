@@ -3,16 +3,20 @@
 // contiguous from 1), acks the collector committed, lost, duplicated, crashes and on-time airings.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync as truncateFile, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import path from 'node:path';
-import { occurrenceId, type Ack, type SignedEnvelope } from '../protocol/index.js';
-import { fixture } from '../test/harness/audio.js';
-import { TestController, makeKey, type TestKey } from '../test/harness/station.js';
+import Database from 'better-sqlite3';
+import { type Ack, occurrenceId, type SignedEnvelope } from '../../protocol/index.js';
+import { fixture } from '../audio.js';
+import { makeKey, TestController, type TestKey } from '../station.js';
 import {
+  type Central,
   centralAcks,
   centralDuplicateRows,
   logicalDuplicates,
   makeTone,
+  type Proc,
+  type Station,
+  type StationSpec,
   sleep,
   startCentral,
   startCollector,
@@ -20,18 +24,18 @@ import {
   tempDir,
   toneHz,
   until,
-  wavSeconds,
   WireObserver,
-  type Central,
-  type Proc,
-  type Station,
-  type StationSpec,
+  wavSeconds,
 } from './lib.js';
 
 /** A scheduled item counts as on time when its first frame is within this of its planned time. */
 export const ON_TIME_MS = 1500;
 
-export interface Check { what: string; ok: boolean; detail?: string }
+export interface Check {
+  what: string;
+  ok: boolean;
+  detail?: string;
+}
 
 export interface FaultResult {
   case: string;
@@ -114,7 +118,14 @@ function check(ctx: Ctx, what: string, ok: boolean, detail?: string): void {
 }
 
 async function waitCentral(ctx: Ctx, pred: (a: Ack) => boolean, timeoutMs: number, what: string): Promise<Ack> {
-  return until(() => centralAcks(ctx.central).find(pred), timeoutMs, () => `${what}; central has: ${centralAcks(ctx.central).map((a) => `${a.seq}:${a.state}:${a.broadcastId ?? a.commandId ?? ''}`).join(' ')}`);
+  return until(
+    () => centralAcks(ctx.central).find(pred),
+    timeoutMs,
+    () =>
+      `${what}; central has: ${centralAcks(ctx.central)
+        .map((a) => `${a.seq}:${a.state}:${a.broadcastId ?? a.commandId ?? ''}`)
+        .join(' ')}`,
+  );
 }
 
 function recordOnTime(ctx: Ctx, started: Ack | undefined, label: string): void {
@@ -130,7 +141,10 @@ function recordOnTime(ctx: Ctx, started: Ack | undefined, label: string): void {
 }
 
 function wavFor(st: Station, broadcastId: string): string[] {
-  return st.wavs().filter((f) => f.includes(`-${broadcastId}`)).map((f) => path.join(st.outDir, f));
+  return st
+    .wavs()
+    .filter((f) => f.includes(`-${broadcastId}`))
+    .map((f) => path.join(st.outDir, f));
 }
 
 /** Wait until the collector holds every seq every station emitted and every outbox is drained. */
@@ -214,8 +228,7 @@ async function run(name: string, runs: number, specs: Omit<StationSpec, 'keys'>[
 
 const announce = (ctx: Ctx, station: string, body: object) => ctx.ctl.envelope('announce', body, { stations: [station] }, ctx.key);
 /** A live alert with both officials' signatures. */
-const liveAlert = (ctx: Ctx, station: string, body: object) =>
-  ctx.ctl.cosign(ctx.ctl.envelope('alert', { test: false, ...body }, { stations: [station] }, ctx.key), ctx.key2);
+const liveAlert = (ctx: Ctx, station: string, body: object) => ctx.ctl.cosign(ctx.ctl.envelope('alert', { test: false, ...body }, { stations: [station] }, ctx.key), ctx.key2);
 
 /** Send a command and remember it: account() checks every one got an ack at central. */
 async function send(ctx: Ctx, station: string, env: SignedEnvelope): Promise<void> {
@@ -264,7 +277,12 @@ export function daemonKill(reps: number): Promise<FaultResult> {
       await sleep(300);
       await st.start();
       const failed = await waitCentral(ctx, (a) => a.broadcastId === env.id && ['failed', 'completed'].includes(a.state), 30_000, `${env.id} outcome`);
-      check(ctx, `run ${i + 1}: interrupted airing acked failed/interrupted`, failed.state === 'failed' && failed.reason === 'interrupted', `${failed.state} ${failed.reason ?? ''}`);
+      check(
+        ctx,
+        `run ${i + 1}: interrupted airing acked failed/interrupted`,
+        failed.state === 'failed' && failed.reason === 'interrupted',
+        `${failed.state} ${failed.reason ?? ''}`,
+      );
       await sleep(1500);
       const wav = wavFor(st, env.id);
       check(ctx, `run ${i + 1}: not aired again after the restart`, wav.length === 1, `${wav.length} WAV files`);
@@ -296,11 +314,23 @@ export function collectorDown(reps: number): Promise<FaultResult> {
       check(ctx, `run ${i + 1}: nothing of it reached the database before the collector started`, missing === 0, `${missing} rows`);
       ctx.collector = await startCollector(ctx.central);
       ctx.collectors.push(ctx.collector);
-      const rows = await until(() => {
-        const r = centralAcks(ctx.central).filter((a) => a.broadcastId === env.id);
-        return r.length >= 4 ? r : undefined;
-      }, 30_000, `${env.id} rows after the collector started`);
-      check(ctx, `run ${i + 1}: received, scheduled, started, completed all arrive`, rows.map((a) => a.state).sort().join(',') === 'completed,received,scheduled,started', rows.map((a) => a.state).join(','));
+      const rows = await until(
+        () => {
+          const r = centralAcks(ctx.central).filter((a) => a.broadcastId === env.id);
+          return r.length >= 4 ? r : undefined;
+        },
+        30_000,
+        `${env.id} rows after the collector started`,
+      );
+      check(
+        ctx,
+        `run ${i + 1}: received, scheduled, started, completed all arrive`,
+        rows
+          .map((a) => a.state)
+          .sort()
+          .join(',') === 'completed,received,scheduled,started',
+        rows.map((a) => a.state).join(','),
+      );
     }
   });
 }
@@ -314,9 +344,16 @@ export function brokerDownAtSchedule(reps: number): Promise<FaultResult> {
       await until(() => ctx.ctl.client.connected, 20_000, 'controller reconnected');
       const at = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
       const item = `sched-${i + 1}`;
-      const env = ctx.ctl.envelope('schedule', {
-        station: st.id, version: i + 1, items: [{ id: item, at: iso(at), title: `scheduled ${i + 1}`, audio: { kind: 'media', ...tone } }],
-      }, { stations: [st.id] }, ctx.key);
+      const env = ctx.ctl.envelope(
+        'schedule',
+        {
+          station: st.id,
+          version: i + 1,
+          items: [{ id: item, at: iso(at), title: `scheduled ${i + 1}`, audio: { kind: 'media', ...tone } }],
+        },
+        { stations: [st.id] },
+        ctx.key,
+      );
       await ctx.ctl.pushSchedule(st.id, env);
       await waitCentral(ctx, (a) => a.commandId === env.id && a.state === 'applied', 10_000, `schedule v${i + 1} applied`);
       await until(() => st.proc.logs().includes(tone.sha256) && /"msg":"media prepared"/.test(st.proc.logs()), 8000, 'clip prepared');
@@ -372,12 +409,28 @@ export function cacheQuota(reps: number): Promise<FaultResult> {
         const wav = wavFor(st, env.id);
         const hz = wav[0] ? toneHz(wav[0]) : 0;
         const secs = wav[0] ? wavSeconds(wav[0]) : 0;
-        check(ctx, `run ${i + 1}: pending ${c.hz} Hz clip aired with its own audio`, wav.length === 1 && Math.abs(hz - c.hz) / c.hz < 0.03 && Math.abs(secs - 2) < 0.1, `${wav.length} WAV, ${hz.toFixed(0)} Hz, ${secs.toFixed(2)} s`);
+        check(
+          ctx,
+          `run ${i + 1}: pending ${c.hz} Hz clip aired with its own audio`,
+          wav.length === 1 && Math.abs(hz - c.hz) / c.hz < 0.03 && Math.abs(secs - 2) < 0.1,
+          `${wav.length} WAV, ${hz.toFixed(0)} Hz, ${secs.toFixed(2)} s`,
+        );
       }
-      const evictedNow = st.proc.jsonLogs(mark).filter((l) => l.msg === 'media evicted').map((l) => String(l.sha256));
+      const evictedNow = st.proc
+        .jsonLogs(mark)
+        .filter((l) => l.msg === 'media evicted')
+        .map((l) => String(l.sha256));
       const pendingEvicted = pending.filter((c) => evictedNow.includes(c.sha256));
-      const overQuota = st.proc.jsonLogs(mark).filter((l) => l.msg === 'media cache over quota: remaining clips are pinned').map((l) => l.usageBytes);
-      check(ctx, `run ${i + 1}: the quota evicted clips nothing waits for`, evictedNow.length > 0, `${evictedNow.length} evicted; cache over quota ${overQuota.length}x (usage ${overQuota.join(', ')} B, quota ${16 * 1024 * 1024} B)`);
+      const overQuota = st.proc
+        .jsonLogs(mark)
+        .filter((l) => l.msg === 'media cache over quota: remaining clips are pinned')
+        .map((l) => l.usageBytes);
+      check(
+        ctx,
+        `run ${i + 1}: the quota evicted clips nothing waits for`,
+        evictedNow.length > 0,
+        `${evictedNow.length} evicted; cache over quota ${overQuota.length}x (usage ${overQuota.join(', ')} B, quota ${16 * 1024 * 1024} B)`,
+      );
       check(ctx, `run ${i + 1}: no pending clip evicted`, pendingEvicted.length === 0, `${pendingEvicted.length} pending evicted`);
     }
   });
@@ -393,7 +446,11 @@ export async function clockStep(reps: number): Promise<FaultResult> {
   const results: FaultResult[] = [];
   for (let i = 0; i < reps; i++) results.push(await clockStepOnce(i + 1));
   const sum = (k: 'commandsSent' | 'commandsLost' | 'emitted' | 'received' | 'lost' | 'duplicated' | 'crashes') => results.reduce((n, r) => n + r[k], 0);
-  const onTime = { ok: results.reduce((n, r) => n + r.onTime.ok, 0), total: results.reduce((n, r) => n + r.onTime.total, 0), worstLateMs: Math.max(...results.map((r) => r.onTime.worstLateMs ?? 0)) };
+  const onTime = {
+    ok: results.reduce((n, r) => n + r.onTime.ok, 0),
+    total: results.reduce((n, r) => n + r.onTime.total, 0),
+    worstLateMs: Math.max(...results.map((r) => r.onTime.worstLateMs ?? 0)),
+  };
   return {
     case: 'wall clock stepped back and forward 1 h',
     runs: reps,
@@ -414,51 +471,85 @@ export async function clockStep(reps: number): Promise<FaultResult> {
 async function clockStepOnce(runNo: number): Promise<FaultResult> {
   const clockFile = path.join(tempDir('clock'), 'offset');
   writeFileSync(clockFile, '0');
-  return run(`clock step ${runNo}`, 1, [{ id: 'fa-clock', graceSec: 60 }], async (ctx) => {
-    const st = ctx.stations[0]!;
-    const tone = await ctx.ctl.publishMedia(fixture('tone-3s.wav'));
-    const t0 = Math.ceil((Date.now() + 9000) / 1000) * 1000;
-    const audio = { kind: 'media', ...tone };
-    // Planned times in station-clock ms. See docs/proof.md for the timeline.
-    const items: Record<string, number> = {
-      a: t0 + 5000, w: t0 + 13_000, n: t0 - H + 18_000, m: t0 - H / 2, b: t0 + 24_000, x: t0 + 33_000, s1: t0 + H / 2, c: t0 + H + 38_000,
-    };
-    const env = ctx.ctl.envelope('schedule', {
-      station: st.id, version: 1, items: Object.entries(items).map(([id, at]) => ({ id, at: iso(at), title: `clock ${id}`, audio })),
-    }, { stations: [st.id] }, ctx.key);
-    await ctx.ctl.pushSchedule(st.id, env);
-    await waitCentral(ctx, (a) => a.commandId === env.id && a.state === 'applied', 10_000, 'schedule applied');
-    await until(() => /"msg":"media prepared"/.test(st.proc.logs()), 8000, 'clip prepared');
-    const stepAt = async (real: number, offset: number) => {
-      await sleep(Math.max(0, real - Date.now()));
-      writeFileSync(clockFile, String(offset));
-    };
-    await stepAt(t0 + 10_000, -H);
-    await stepAt(t0 + 16_000, 0);
-    await stepAt(t0 + 30_000, H);
-    const idOf = (k: string) => occurrenceId(k, items[k]!);
-    await waitCentral(ctx, (a) => a.broadcastId === idOf('c') && a.state === 'completed', 30_000, 'c completed');
-    await sleep(1500);
+  return run(
+    `clock step ${runNo}`,
+    1,
+    [{ id: 'fa-clock', graceSec: 60 }],
+    async (ctx) => {
+      const st = ctx.stations[0]!;
+      const tone = await ctx.ctl.publishMedia(fixture('tone-3s.wav'));
+      const t0 = Math.ceil((Date.now() + 9000) / 1000) * 1000;
+      const audio = { kind: 'media', ...tone };
+      // Planned times in station-clock ms. See docs/proof.md for the timeline.
+      const items: Record<string, number> = {
+        a: t0 + 5000,
+        w: t0 + 13_000,
+        n: t0 - H + 18_000,
+        m: t0 - H / 2,
+        b: t0 + 24_000,
+        x: t0 + 33_000,
+        s1: t0 + H / 2,
+        c: t0 + H + 38_000,
+      };
+      const env = ctx.ctl.envelope(
+        'schedule',
+        {
+          station: st.id,
+          version: 1,
+          items: Object.entries(items).map(([id, at]) => ({ id, at: iso(at), title: `clock ${id}`, audio })),
+        },
+        { stations: [st.id] },
+        ctx.key,
+      );
+      await ctx.ctl.pushSchedule(st.id, env);
+      await waitCentral(ctx, (a) => a.commandId === env.id && a.state === 'applied', 10_000, 'schedule applied');
+      await until(() => /"msg":"media prepared"/.test(st.proc.logs()), 8000, 'clip prepared');
+      const stepAt = async (real: number, offset: number) => {
+        await sleep(Math.max(0, real - Date.now()));
+        writeFileSync(clockFile, String(offset));
+      };
+      await stepAt(t0 + 10_000, -H);
+      await stepAt(t0 + 16_000, 0);
+      await stepAt(t0 + 30_000, H);
+      const idOf = (k: string) => occurrenceId(k, items[k]!);
+      await waitCentral(ctx, (a) => a.broadcastId === idOf('c') && a.state === 'completed', 30_000, 'c completed');
+      await sleep(1500);
 
-    const acks = centralAcks(ctx.central);
-    const of = (k: string, state: string) => acks.filter((a) => a.broadcastId === idOf(k) && a.state === state);
-    for (const k of ['a', 'b', 'c']) recordOnTime(ctx, of(k, 'started')[0], `item ${k}`);
-    const w = of('w', 'started')[0];
-    const wLate = w?.startedAt ? Date.parse(w.startedAt) - items.w! : NaN;
-    check(ctx, 'w (due while the clock was an hour behind) airs once the clock is right, late within grace', wLate > 0 && wLate < 60_000, `${wLate} ms late`);
-    for (const k of ['n', 'm', 'x', 's1']) {
-      const missed = of(k, 'missed');
-      check(ctx, `${k} (skipped by a forward step) acked missed once`, missed.length === 1 && missed[0]!.reason === 'grace_exceeded' && of(k, 'started').length === 0, `${missed.length} missed, ${of(k, 'started').length} started`);
-    }
-    for (const k of ['a', 'w', 'b', 'c']) {
-      check(ctx, `${k} aired exactly once`, of(k, 'started').length === 1 && of(k, 'completed').length === 1 && wavFor(st, idOf(k)).length === 1, `${of(k, 'started').length} started, ${wavFor(st, idOf(k)).length} WAV`);
-    }
-    const terminal = acks.filter((a) => a.broadcastId && ['completed', 'missed', 'failed'].includes(a.state));
-    check(ctx, 'every occurrence has exactly one outcome (no silent loss)', terminal.length === Object.keys(items).length, `${terminal.length} outcomes for ${Object.keys(items).length} occurrences`);
-    check(ctx, 'only the 4 aired items made WAV files', st.wavs().length === 4, `${st.wavs().length} WAV files`);
-  }, { LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile });
+      const acks = centralAcks(ctx.central);
+      const of = (k: string, state: string) => acks.filter((a) => a.broadcastId === idOf(k) && a.state === state);
+      for (const k of ['a', 'b', 'c']) recordOnTime(ctx, of(k, 'started')[0], `item ${k}`);
+      const w = of('w', 'started')[0];
+      const wLate = w?.startedAt ? Date.parse(w.startedAt) - items.w! : NaN;
+      check(ctx, 'w (due while the clock was an hour behind) airs once the clock is right, late within grace', wLate > 0 && wLate < 60_000, `${wLate} ms late`);
+      for (const k of ['n', 'm', 'x', 's1']) {
+        const missed = of(k, 'missed');
+        check(
+          ctx,
+          `${k} (skipped by a forward step) acked missed once`,
+          missed.length === 1 && missed[0]!.reason === 'grace_exceeded' && of(k, 'started').length === 0,
+          `${missed.length} missed, ${of(k, 'started').length} started`,
+        );
+      }
+      for (const k of ['a', 'w', 'b', 'c']) {
+        check(
+          ctx,
+          `${k} aired exactly once`,
+          of(k, 'started').length === 1 && of(k, 'completed').length === 1 && wavFor(st, idOf(k)).length === 1,
+          `${of(k, 'started').length} started, ${wavFor(st, idOf(k)).length} WAV`,
+        );
+      }
+      const terminal = acks.filter((a) => a.broadcastId && ['completed', 'missed', 'failed'].includes(a.state));
+      check(
+        ctx,
+        'every occurrence has exactly one outcome (no silent loss)',
+        terminal.length === Object.keys(items).length,
+        `${terminal.length} outcomes for ${Object.keys(items).length} occurrences`,
+      );
+      check(ctx, 'only the 4 aired items made WAV files', st.wavs().length === 4, `${st.wavs().length} WAV files`);
+    },
+    { LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile },
+  );
 }
-
 
 // ---- the disk, the store, the clock (issue 11) --------------------------------------------
 
@@ -475,7 +566,9 @@ function fill(dir: string): string {
     for (let n = 32 * 1024; n >= 1; n = Math.floor(n / 2)) {
       try {
         for (;;) writeSync(fd, chunk.subarray(0, n));
-      } catch { /* next size */ }
+      } catch {
+        /* next size */
+      }
     }
   } finally {
     closeSync(fd);
@@ -529,7 +622,12 @@ export function diskFull(reps: number): Promise<FaultResult> {
       unlinkSync(filler);
       for (const env of cmds) {
         const done = await waitCentral(ctx, (a) => a.broadcastId === env.id && ['completed', 'failed'].includes(a.state), 60_000, `${env.id} outcome after the disk was freed`);
-        check(ctx, `run ${i + 1}: ${env.type} stored and aired once the disk was freed`, done.state === 'completed' && wavFor(st, env.id).length === 1, `${done.state} ${done.reason ?? ''}, ${wavFor(st, env.id).length} WAV`);
+        check(
+          ctx,
+          `run ${i + 1}: ${env.type} stored and aired once the disk was freed`,
+          done.state === 'completed' && wavFor(st, env.id).length === 1,
+          `${done.state} ${done.reason ?? ''}, ${wavFor(st, env.id).length} WAV`,
+        );
       }
       const recovered = st.proc.jsonLogs(mark).some((l) => l.msg === 'store recovered: writes succeed again');
       check(ctx, `run ${i + 1}: the station recovered by itself`, recovered);
@@ -557,7 +655,12 @@ export function silentAiring(reps: number): Promise<FaultResult> {
       const again = announce(ctx, st.id, { title: `vanished ${i + 1}`, audio: { kind: 'media', ...tone } });
       await send(ctx, st.id, again);
       const outcome = await waitCentral(ctx, (a) => a.broadcastId === again.id && ['completed', 'failed'].includes(a.state), 40_000, 'airing of the vanished clip');
-      check(ctx, `run ${i + 1}: a prepared clip deleted behind the index is fetched again and airs`, outcome.state === 'completed' && wavFor(st, again.id).length === 1, `${outcome.state} ${outcome.reason ?? ''}`);
+      check(
+        ctx,
+        `run ${i + 1}: a prepared clip deleted behind the index is fetched again and airs`,
+        outcome.state === 'completed' && wavFor(st, again.id).length === 1,
+        `${outcome.state} ${outcome.reason ?? ''}`,
+      );
 
       // 2. An emergency whose clip never arrives: chime, then no_audio within the stall bound.
       const ghost = { kind: 'media', sha256: sha256hex(`never published ${Date.now()} ${i}`), size: 1000 } as const;
@@ -566,7 +669,12 @@ export function silentAiring(reps: number): Promise<FaultResult> {
       await send(ctx, st.id, lost);
       const failed = await waitCentral(ctx, (a) => a.broadcastId === lost.id && ['completed', 'failed'].includes(a.state), 60_000, 'ghost alert outcome');
       const tookS = Math.round((Date.now() - t0) / 1000);
-      check(ctx, `run ${i + 1}: an emergency whose clip never arrives fails no_audio in bounded time`, failed.state === 'failed' && failed.reason === 'no_audio' && tookS < 30, `${failed.state} ${failed.reason ?? ''} after ${tookS} s`);
+      check(
+        ctx,
+        `run ${i + 1}: an emergency whose clip never arrives fails no_audio in bounded time`,
+        failed.state === 'failed' && failed.reason === 'no_audio' && tookS < 30,
+        `${failed.state} ${failed.reason ?? ''} after ${tookS} s`,
+      );
       const next = announce(ctx, st.id, { title: `after ghost ${i + 1}`, audio: { kind: 'media', ...tone } });
       await send(ctx, st.id, next);
       const nextDone = await waitCentral(ctx, (a) => a.broadcastId === next.id && ['completed', 'failed'].includes(a.state), 30_000, 'the next broadcast');
@@ -581,7 +689,12 @@ export function silentAiring(reps: number): Promise<FaultResult> {
       const noRoom = liveAlert(ctx, st.id, { title: `no room ${i + 1}`, audio: { kind: 'media', ...big } });
       await send(ctx, st.id, noRoom);
       const full = await waitCentral(ctx, (a) => a.broadcastId === noRoom.id && ['completed', 'failed'].includes(a.state), 60_000, 'no-room alert outcome');
-      check(ctx, `run ${i + 1}: an emergency whose clip cannot be written fails disk_full`, full.state === 'failed' && full.reason === 'disk_full', `${full.state} ${full.reason ?? ''}: ${full.detail ?? ''}`);
+      check(
+        ctx,
+        `run ${i + 1}: an emergency whose clip cannot be written fails disk_full`,
+        full.state === 'failed' && full.reason === 'disk_full',
+        `${full.state} ${full.reason ?? ''}: ${full.detail ?? ''}`,
+      );
       unlinkSync(filler);
     }
   });
@@ -596,7 +709,12 @@ export function corruptStore(reps: number): Promise<FaultResult> {
   return run('station database unreadable at start', reps, [{ id: 'fa-corrupt' }], async (ctx) => {
     const st = ctx.stations[0]!;
     const tone = await ctx.ctl.publishMedia(fixture('tone-3s.wav'));
-    const sched = ctx.ctl.envelope('schedule', { station: st.id, version: 1, items: [{ id: 'later', at: iso(Date.now() + 86_400_000), title: 'tomorrow', audio: { kind: 'media', ...tone } }] }, { stations: [st.id] }, ctx.key);
+    const sched = ctx.ctl.envelope(
+      'schedule',
+      { station: st.id, version: 1, items: [{ id: 'later', at: iso(Date.now() + 86_400_000), title: 'tomorrow', audio: { kind: 'media', ...tone } }] },
+      { stations: [st.id] },
+      ctx.key,
+    );
     await ctx.ctl.pushSchedule(st.id, sched);
     await waitCentral(ctx, (a) => a.commandId === sched.id && a.state === 'applied', 15_000, 'schedule applied');
     for (let i = 0; i < reps; i++) {
@@ -616,12 +734,21 @@ export function corruptStore(reps: number): Promise<FaultResult> {
       const p = await st.start();
       const moved = readdirSync(path.dirname(st.dbPath)).filter((f) => f.startsWith('station.db.unreadable-') && !f.endsWith('-wal') && !f.endsWith('-shm'));
       check(ctx, `run ${i + 1}: the unreadable file is kept aside for inspection`, moved.length === i + 1, moved.join(', '));
-      check(ctx, `run ${i + 1}: the log says so loudly`, p.jsonLogs().some((l) => l.msg === 'station database was unreadable: moved aside, started a fresh store' && l.level === 50));
+      check(
+        ctx,
+        `run ${i + 1}: the log says so loudly`,
+        p.jsonLogs().some((l) => l.msg === 'station database was unreadable: moved aside, started a fresh store' && l.level === 50),
+      );
       const newDb = st.dbId();
       check(ctx, `run ${i + 1}: the fresh store has a new store id`, newDb !== oldDb, `${oldDb} -> ${newDb}`);
       st.firstSeq = 1;
       const birth = await until(() => latestState(ctx, st.id, newDb), 15_000, 'birth with the new store id');
-      check(ctx, `run ${i + 1}: the birth message reports the reset`, !!birth.storeReset && birth.storeReset.movedTo.includes('unreadable'), JSON.stringify(birth.storeReset ?? null));
+      check(
+        ctx,
+        `run ${i + 1}: the birth message reports the reset`,
+        !!birth.storeReset && birth.storeReset.movedTo.includes('unreadable'),
+        JSON.stringify(birth.storeReset ?? null),
+      );
       // The retained schedule applies again on the fresh store.
       await waitCentral(ctx, (a) => a.db === newDb && a.commandId === sched.id && a.state === 'applied', 20_000, 'schedule re-applied on the fresh store');
       const after = announce(ctx, st.id, { title: `after ${i + 1}`, audio: { kind: 'media', ...tone } });
@@ -653,41 +780,47 @@ function latestState(ctx: Ctx, station: string, db: string): { storeReset?: { mo
 export function clockWrong(reps: number): Promise<FaultResult> {
   const clockFile = path.join(tempDir('clock-wrong'), 'offset');
   writeFileSync(clockFile, '0');
-  return run('station clock wrong', reps, [{ id: 'fa-clockwrong' }], async (ctx) => {
-    const st = ctx.stations[0]!;
-    const tone = await ctx.ctl.publishMedia(fixture('tone-3s.wav'));
-    for (let i = 0; i < reps; i++) {
-      writeFileSync(clockFile, String(-H));
-      await sleep(1500);
-      const env = announce(ctx, st.id, { title: `clock behind ${i + 1}`, audio: { kind: 'media', ...tone } });
-      await send(ctx, st.id, env);
-      const held = await waitCentral(ctx, (a) => a.commandId === env.id && a.state === 'rejected', 15_000, 'rejected while the clock is behind');
-      check(ctx, `run ${i + 1}: rejected not_yet_valid and held`, held.reason === 'not_yet_valid' && /held/.test(held.detail ?? ''), `${held.reason}: ${held.detail ?? ''}`);
+  return run(
+    'station clock wrong',
+    reps,
+    [{ id: 'fa-clockwrong' }],
+    async (ctx) => {
+      const st = ctx.stations[0]!;
+      const tone = await ctx.ctl.publishMedia(fixture('tone-3s.wav'));
+      for (let i = 0; i < reps; i++) {
+        writeFileSync(clockFile, String(-H));
+        await sleep(1500);
+        const env = announce(ctx, st.id, { title: `clock behind ${i + 1}`, audio: { kind: 'media', ...tone } });
+        await send(ctx, st.id, env);
+        const held = await waitCentral(ctx, (a) => a.commandId === env.id && a.state === 'rejected', 15_000, 'rejected while the clock is behind');
+        check(ctx, `run ${i + 1}: rejected not_yet_valid and held`, held.reason === 'not_yet_valid' && /held/.test(held.detail ?? ''), `${held.reason}: ${held.detail ?? ''}`);
+        writeFileSync(clockFile, '0');
+        const done = await waitCentral(ctx, (a) => a.broadcastId === env.id && a.state === 'completed', 30_000, 'aired once the clock was right');
+        check(ctx, `run ${i + 1}: the held command aired once the clock was put right`, wavFor(st, env.id).length === 1, `${done.state}`);
+      }
+      // Ten years ahead across a restart: housekeeping runs at start and must prune nothing.
+      const asRun = () => readStationCount(st.dbPath, 'SELECT count(*) AS n FROM asrun');
+      const replay = () => readStationCount(st.dbPath, 'SELECT count(*) AS n FROM commands');
+      const [asRun0, replay0] = [asRun(), replay()];
+      await st.proc.stop();
+      writeFileSync(clockFile, String(10 * 365 * 86_400_000));
+      await st.start({ LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile });
+      await sleep(2000);
+      check(ctx, 'a 10-year forward jump does not wipe the as-run log', asRun() >= asRun0, `${asRun0} -> ${asRun()} rows`);
+      check(ctx, 'a 10-year forward jump does not wipe the replay memory', replay() >= replay0, `${replay0} -> ${replay()} rows`);
+      await st.proc.stop();
       writeFileSync(clockFile, '0');
-      const done = await waitCentral(ctx, (a) => a.broadcastId === env.id && a.state === 'completed', 30_000, 'aired once the clock was right');
-      check(ctx, `run ${i + 1}: the held command aired once the clock was put right`, wavFor(st, env.id).length === 1, `${done.state}`);
-    }
-    // Ten years ahead across a restart: housekeeping runs at start and must prune nothing.
-    const asRun = () => readStationCount(st.dbPath, 'SELECT count(*) AS n FROM asrun');
-    const replay = () => readStationCount(st.dbPath, 'SELECT count(*) AS n FROM commands');
-    const [asRun0, replay0] = [asRun(), replay()];
-    await st.proc.stop();
-    writeFileSync(clockFile, String(10 * 365 * 86_400_000));
-    await st.start({ LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile });
-    await sleep(2000);
-    check(ctx, 'a 10-year forward jump does not wipe the as-run log', asRun() >= asRun0, `${asRun0} -> ${asRun()} rows`);
-    check(ctx, 'a 10-year forward jump does not wipe the replay memory', replay() >= replay0, `${replay0} -> ${replay()} rows`);
-    await st.proc.stop();
-    writeFileSync(clockFile, '0');
-    await st.start({ LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile });
-    const old = ctx.sent[ctx.sent.length - 1]!;
-    const raw = readStationRaw(st.dbPath, old);
-    if (raw) {
-      await ctx.ctl.send(st.id, raw);
-      const again = await waitCentral(ctx, (a) => a.commandId === old && a.state === 'rejected' && a.reason === 'replayed', 15_000, 'replay refused');
-      check(ctx, 'after the clock comes back, replaying an old command is still refused', again.reason === 'replayed');
-    } else check(ctx, 'the replayed command is still in the replay memory', false, 'not found');
-  }, { LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile });
+      await st.start({ LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile });
+      const old = ctx.sent[ctx.sent.length - 1]!;
+      const raw = readStationRaw(st.dbPath, old);
+      if (raw) {
+        await ctx.ctl.send(st.id, raw);
+        const again = await waitCentral(ctx, (a) => a.commandId === old && a.state === 'rejected' && a.reason === 'replayed', 15_000, 'replay refused');
+        check(ctx, 'after the clock comes back, replaying an old command is still refused', again.reason === 'replayed');
+      } else check(ctx, 'the replayed command is still in the replay memory', false, 'not found');
+    },
+    { LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile },
+  );
 }
 
 function readStationCount(dbPath: string, sql: string): number {
@@ -715,24 +848,40 @@ function readStationRaw(dbPath: string, id: string): string | undefined {
 export function catchUp(reps: number): Promise<FaultResult> {
   const clockFile = path.join(tempDir('catch-up'), 'offset');
   writeFileSync(clockFile, '0');
-  return run('catch-up after three hours off', reps, [{ id: 'fa-catchup' }], async (ctx) => {
-    const st = ctx.stations[0]!;
-    const tone = await ctx.ctl.publishMedia(fixture('tone-3s.wav'));
-    for (let i = 0; i < reps; i++) {
-      const sched = ctx.ctl.envelope('schedule', { station: st.id, version: i + 1, items: [{ id: `minutely-${i + 1}`, cron: '* * * * *', maxDurationSec: 1, title: 'every minute', audio: { kind: 'media', ...tone } }] }, { stations: [st.id] }, ctx.key);
-      ctx.sent.push(sched.id);
-      await ctx.ctl.pushSchedule(st.id, sched);
-      await waitCentral(ctx, (a) => a.commandId === sched.id && a.state === 'applied', 15_000, 'schedule applied');
-      await st.proc.stop();
-      const offset = Number(readFileSync(clockFile, 'utf8')) + 3 * H;
-      writeFileSync(clockFile, String(offset));
-      await st.start({ LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile });
-      const missed = await waitCentral(ctx, (a) => a.itemId === `minutely-${i + 1}` && a.state === 'missed', 20_000, 'missed ack');
-      await sleep(2000);
-      const all = centralAcks(ctx.central).filter((a) => a.itemId === `minutely-${i + 1}` && a.state === 'missed');
-      check(ctx, `run ${i + 1}: one missed ack for ~180 skipped minutes`, all.length === 1 && /occurrences/.test(missed.detail ?? ''), `${all.length} missed acks: ${missed.detail ?? ''}`);
-    }
-  }, { LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile });
+  return run(
+    'catch-up after three hours off',
+    reps,
+    [{ id: 'fa-catchup' }],
+    async (ctx) => {
+      const st = ctx.stations[0]!;
+      const tone = await ctx.ctl.publishMedia(fixture('tone-3s.wav'));
+      for (let i = 0; i < reps; i++) {
+        const sched = ctx.ctl.envelope(
+          'schedule',
+          { station: st.id, version: i + 1, items: [{ id: `minutely-${i + 1}`, cron: '* * * * *', maxDurationSec: 1, title: 'every minute', audio: { kind: 'media', ...tone } }] },
+          { stations: [st.id] },
+          ctx.key,
+        );
+        ctx.sent.push(sched.id);
+        await ctx.ctl.pushSchedule(st.id, sched);
+        await waitCentral(ctx, (a) => a.commandId === sched.id && a.state === 'applied', 15_000, 'schedule applied');
+        await st.proc.stop();
+        const offset = Number(readFileSync(clockFile, 'utf8')) + 3 * H;
+        writeFileSync(clockFile, String(offset));
+        await st.start({ LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile });
+        const missed = await waitCentral(ctx, (a) => a.itemId === `minutely-${i + 1}` && a.state === 'missed', 20_000, 'missed ack');
+        await sleep(2000);
+        const all = centralAcks(ctx.central).filter((a) => a.itemId === `minutely-${i + 1}` && a.state === 'missed');
+        check(
+          ctx,
+          `run ${i + 1}: one missed ack for ~180 skipped minutes`,
+          all.length === 1 && /occurrences/.test(missed.detail ?? ''),
+          `${all.length} missed acks: ${missed.detail ?? ''}`,
+        );
+      }
+    },
+    { LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile },
+  );
 }
 
 export const FAULT_CASES: Record<string, (reps: number) => Promise<FaultResult>> = {

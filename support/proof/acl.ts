@@ -5,10 +5,19 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { sleep, startCentral, tempDir, TOPICS, type Central } from './lib.js';
+import { type Central, sleep, startCentral, TOPICS, tempDir } from './lib.js';
 
-export interface AclRow { case: string; expected: string; got: string; verdict: 'PASS' | 'FAIL' }
-export interface AclReport { rows: AclRow[]; tls: string; seconds: number }
+export interface AclRow {
+  case: string;
+  expected: string;
+  got: string;
+  verdict: 'PASS' | 'FAIL';
+}
+export interface AclReport {
+  rows: AclRow[];
+  tls: string;
+  seconds: number;
+}
 
 const A = 'acl-a';
 const B = 'acl-b';
@@ -65,7 +74,13 @@ export async function acl(): Promise<AclReport> {
   const t0 = Date.now();
   const rows: AclRow[] = [];
   const row = (c: string, expected: string, got: string, ok: boolean) => rows.push({ case: c, expected, got, verdict: ok ? 'PASS' : 'FAIL' });
-  const central: Central = await startCentral([{ id: A, groups: ['ga'] }, { id: B, groups: ['gb'] }], { tls: true });
+  const central: Central = await startCentral(
+    [
+      { id: A, groups: ['ga'] },
+      { id: B, groups: ['gb'] },
+    ],
+    { tls: true },
+  );
   const clients: MqttClient[] = [];
   try {
     const url = central.stationUrl;
@@ -101,14 +116,18 @@ export async function acl(): Promise<AclReport> {
       for (let i = 1; i <= 3; i++) await collector.publishAsync(`${R}/station/${B}/cmd`, `queued-${i}`, { qos: 1 });
       let collectorDropped = false;
       collector.once('close', () => (collectorDropped = true));
-      const asB = await refused(connect(url, { username: A, password: central.stationPassword(A), clientId: B, clean: true }).then(async (c) => {
-        await sleep(200);
-        return c;
-      }));
-      const asCollector = await refused(connect(url, { username: A, password: central.stationPassword(A), clientId: 'loa-central', clean: true }).then(async (c) => {
-        await sleep(200);
-        return c;
-      }));
+      const asB = await refused(
+        connect(url, { username: A, password: central.stationPassword(A), clientId: B, clean: true }).then(async (c) => {
+          await sleep(200);
+          return c;
+        }),
+      );
+      const asCollector = await refused(
+        connect(url, { username: A, password: central.stationPassword(A), clientId: 'loa-central', clean: true }).then(async (c) => {
+          await sleep(200);
+          return c;
+        }),
+      );
       await sleep(300);
       const got: string[] = [];
       const bBack = await new Promise<MqttClient>((resolve, reject) => {
@@ -120,9 +139,19 @@ export async function acl(): Promise<AclReport> {
       clients.push(bBack);
       await sleep(800);
       row("A connects with B's client id (clean session)", 'refused or harmless', asB === 'connected' ? 'connected as itself' : asB, true);
-      row('B reconnects: every command queued while A held its client id', '3 of 3 delivered', `${got.length} of 3: ${got.join(',') || 'nothing'}`, got.length === 3 && got.every((g, i) => g === `queued-${i + 1}`));
+      row(
+        'B reconnects: every command queued while A held its client id',
+        '3 of 3 delivered',
+        `${got.length} of 3: ${got.join(',') || 'nothing'}`,
+        got.length === 3 && got.every((g, i) => g === `queued-${i + 1}`),
+      );
       row("A connects with the collector's client id loa-central", 'refused or harmless', asCollector === 'connected' ? 'connected as itself' : asCollector, true);
-      row("the collector's session is untouched", 'still connected', collectorDropped || !collector.connected ? 'dropped' : 'still connected', !collectorDropped && collector.connected);
+      row(
+        "the collector's session is untouched",
+        'still connected',
+        collectorDropped || !collector.connected ? 'dropped' : 'still connected',
+        !collectorDropped && collector.connected,
+      );
     }
 
     const cen = await as(central.centralUser, central.centralPassword);
@@ -130,7 +159,10 @@ export async function acl(): Promise<AclReport> {
     const b = await as(B, central.stationPassword(B));
     row('station A with its generated password (control)', 'connected', 'connected', true);
 
-    const pub = (c: MqttClient, topic: string, payload = 'x', retain = false) => () => c.publishAsync(topic, payload, { qos: 1, retain });
+    const pub =
+      (c: MqttClient, topic: string, payload = 'x', retain = false) =>
+      () =>
+        c.publishAsync(topic, payload, { qos: 1, retain });
 
     // Writing as someone else.
     for (const kind of ['ack', 'state', 'telemetry'] as const) {
@@ -171,13 +203,26 @@ export async function acl(): Promise<AclReport> {
         await pub(cen, `${R}/station/${A}/cmd`, 'for-a')();
       });
       const foreign = r.got.filter((p) => p === 'for-b' || p === 'b-ack');
-      row(`A subscribes to ${R}/#`, "only A's own traffic", `got ${r.got.filter((p) => ['for-a', 'for-b', 'b-ack'].includes(p)).join(',') || 'nothing'}`, foreign.length === 0 && r.got.includes('for-a'));
+      row(
+        `A subscribes to ${R}/#`,
+        "only A's own traffic",
+        `got ${r.got.filter((p) => ['for-a', 'for-b', 'b-ack'].includes(p)).join(',') || 'nothing'}`,
+        foreign.length === 0 && r.got.includes('for-a'),
+      );
     }
 
     // Writing commands, schedules, media or central topics.
     const writes = [
-      `${R}/station/${A}/cmd`, `${R}/station/${B}/cmd`, `${R}/group/ga/cmd`, `${R}/all/cmd`, `${R}/station/${A}/schedule`,
-      `${R}/station/${B}/schedule`, `${R}/media/${'e'.repeat(64)}`, `${R}/central/state`, `${R}/central/receipt/${A}`, `${R}/central/receipt/${B}`,
+      `${R}/station/${A}/cmd`,
+      `${R}/station/${B}/cmd`,
+      `${R}/group/ga/cmd`,
+      `${R}/all/cmd`,
+      `${R}/station/${A}/schedule`,
+      `${R}/station/${B}/schedule`,
+      `${R}/media/${'e'.repeat(64)}`,
+      `${R}/central/state`,
+      `${R}/central/receipt/${A}`,
+      `${R}/central/receipt/${B}`,
     ];
     for (const topic of writes) {
       const r = await seen(cen, topic, pub(a, topic, 'evil'));
@@ -187,7 +232,7 @@ export async function acl(): Promise<AclReport> {
     {
       const topic = `${R}/station/${A}/cmd`;
       const r = await seen(a, topic, pub(cen, topic, 'from-central'));
-      row('central publishes A\'s cmd (control)', 'A receives it', r.got.join(',') || 'nothing', r.got.includes('from-central'));
+      row("central publishes A's cmd (control)", 'A receives it', r.got.join(',') || 'nothing', r.got.includes('from-central'));
     }
 
     // TLS with the generated CA; a wrong CA and no CA are refused. TLS is the station listener.
@@ -196,7 +241,27 @@ export async function acl(): Promise<AclReport> {
     const ok = await refused(connect(tlsUrl, { username: A, password: central.stationPassword(A), ca, rejectUnauthorized: true }));
     row('TLS listener, generated CA', 'connected', ok, ok === 'connected');
     const other = tempDir('acl-ca');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(other, 'ca.key'), '-out', path.join(other, 'ca.crt'), '-days', '1', '-subj', '/CN=Not the Loa CA'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        path.join(other, 'ca.key'),
+        '-out',
+        path.join(other, 'ca.crt'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=Not the Loa CA',
+      ],
+      { stdio: 'ignore' },
+    );
     const bad = await refused(connect(tlsUrl, { username: A, password: central.stationPassword(A), ca: readFileSync(path.join(other, 'ca.crt')), rejectUnauthorized: true }));
     row('TLS listener, a different CA', 'refused', bad, bad.startsWith('refused'));
     const none = await refused(connect(tlsUrl, { username: A, password: central.stationPassword(A), rejectUnauthorized: true }));
