@@ -1,18 +1,16 @@
-import { existsSync, readFileSync, renameSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import { resolve } from 'node:path';
 import { spoken, t } from '../io/i18n.js';
-import { AlertBody, checkSignature, cosignEnvelope, EnvelopeShape, publicKeyFingerprint, publicKeyFromRaw, type SignedEnvelope } from '../protocol/index.js';
+import { AlertBody, EnvelopeShape, type SignedEnvelope } from '../protocol/index.js';
 import { audioFromArgs } from './audio-source.js';
 import { sendBroadcast } from './broadcast-send.js';
 import { CentralDb } from './central-db.js';
 import { issueCommand } from './command-issue.js';
+import { checkApprover, isComplete, levelOf, readDraft, saveDraft, sendDraft, signDraft, writeDraft } from './drafts.js';
 import { CliError, UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
-import { holdsPrivateKey, publicKeyOf, signingKey } from './keys.js';
+import { signingKey } from './keys.js';
 import { intOption, zonesOption } from './options.js';
-import { writeGroupFile } from './secret-files.js';
-import { planTopics, resolveTargets } from './targets.js';
+import { resolveTargets } from './targets.js';
 
 export interface AlertOptions {
   text?: string;
@@ -25,25 +23,6 @@ export interface AlertOptions {
   key?: string;
   json?: boolean;
 }
-
-/**
- * A draft: the signed messages a second official must approve together (a live alert; or the
- * cancel of a live alert and its correction), with the media they need and who signed where.
- */
-const Draft = z.strictObject({
-  kind: z.literal('loa-alert-draft'),
-  envelopes: z.array(EnvelopeShape).min(1).max(4),
-  media: z.array(z.string()),
-  createdAt: z.string(),
-  /** `<dev>:<inode>` of each signer's key file: approving with the very same file is refused. */
-  keyFiles: z.record(z.string(), z.string()).default({}),
-});
-type Draft = z.infer<typeof Draft>;
-
-const draftsDir = (fleet: Fleet) => join(fleet.centralDir, 'drafts');
-
-/** Broadcast level recorded centrally: a test alert is never an emergency (daemon/playback/policy.ts). */
-const levelOf = (test: boolean) => (test ? 'priority' : 'emergency');
 
 /**
  * A test alert goes out at once with one signature: every station puts its own "this is a
@@ -80,7 +59,7 @@ export async function alert(fleet: Fleet, audio: string | undefined, o: AlertOpt
         test,
       });
     }
-    const file = writeDraft(fleet, db, [envelope], [media.ref.sha256], { [key.id]: key.fileId });
+    const file = writeDraft(fleet, db, { envelopes: [envelope], media: [media.ref.sha256], needed: fleet.alertQuorum, keyFiles: { [key.id]: key.fileId } });
     printDrafted(o.json === true, envelope, file, fleet.alertQuorum);
     return 0;
   } finally {
@@ -93,141 +72,43 @@ function printDrafted(json: boolean, envelope: SignedEnvelope, file: string, quo
   else process.stdout.write(t('alert.drafted', { id: envelope.id, file, needed: quorum - envelope.sigs.length }) + '\n');
 }
 
-function writeDraft(fleet: Fleet, db: CentralDb, envelopes: SignedEnvelope[], media: string[], keyFiles: Record<string, string>): string {
-  const main = envelopes[envelopes.length - 1]!;
-  const file = join(draftsDir(fleet), `${main.id}.json`);
-  const draft: Draft = { kind: 'loa-alert-draft', envelopes, media, createdAt: new Date().toISOString(), keyFiles };
-  // Drafts are for the second official's account to read and approve: shared with the group.
-  writeGroupFile(file, JSON.stringify(draft, null, 2) + '\n');
-  const now = Date.now();
-  for (const envelope of envelopes) {
-    if (envelope.type !== 'alert') continue;
-    const body = AlertBody.parse(envelope.body);
-    db.saveBroadcast({
-      id: envelope.id,
-      type: 'alert',
-      status: 'draft',
-      created_at: now,
-      sent_at: null,
-      planned_at: null,
-      title: body.title,
-      priority: levelOf(body.test),
-      test: body.test ? 1 : 0,
-      stations: JSON.stringify(planTopics(fleet, envelope.target).stations),
-      envelope: JSON.stringify(envelope),
-    });
-  }
-  return file;
-}
-
-function readDraft(path: string): Draft {
-  if (!existsSync(path)) throw new CliError(t('alert.noDraft', { file: path }));
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new CliError(t('alert.badDraft', { file: path, reason: (e as Error).message }));
-  }
-  const r = Draft.safeParse(json);
-  if (!r.success) throw new CliError(t('alert.badDraft', { file: path, reason: r.error.issues[0]?.message ?? '' }));
-  return r.data;
-}
-
-/** Every signature already on a draft must verify against the fleet's keys: never co-sign a tampered draft. */
-function checkExistingSignatures(fleet: Fleet, envelope: SignedEnvelope): void {
-  for (const sig of envelope.sigs) {
-    const policy = fleet.signers.find((s) => s.key === sig.key);
-    if (!policy?.allow.includes(envelope.type)) throw new CliError(t('alert.draftSignerNotAllowed', { key: sig.key }));
-    if (!checkSignature(envelope, sig, publicKeyFromRaw(publicKeyOf(fleet, sig.key)))) throw new CliError(t('alert.draftTampered', { key: sig.key }));
-  }
-}
-
 /**
- * The second official's signature. Refused when it would not be a second person: the same key
- * (under any name), the same key file, or an account that also holds a signer's private key.
+ * The second official's signature (or a further one, for a quorum above two). Refused when it
+ * would not be a second person (drafts.ts checkApprover). When the draft has enough signatures
+ * it is sent at once, in order.
  */
 export async function approveAlert(fleet: Fleet, draftPath: string, o: { key?: string; wait?: string; json?: boolean }): Promise<number> {
   const waitSec = intOption(o.wait, '--wait', 0, 86_400);
   const file = resolve(draftPath);
   const draft = readDraft(file);
   if (!o.key) throw new UsageError(t('alert.approveNeedsKey'));
-  for (const envelope of draft.envelopes) {
-    checkExistingSignatures(fleet, envelope);
-    if (Date.parse(envelope.expiresAt) <= Date.now()) throw new CliError(t('alert.draftExpired', { id: envelope.id, at: envelope.expiresAt }));
-  }
-  const signers = [...new Set(draft.envelopes.flatMap((e) => e.sigs.map((s) => s.key)))];
-  if (signers.includes(o.key)) throw new CliError(t('alert.sameKey', { key: o.key }));
   const key = signingKey(fleet, o.key, draft.envelopes[0]!.type);
-  for (const envelope of draft.envelopes) signingKey(fleet, o.key, envelope.type); // allowed for every part
-  for (const signer of signers) {
-    if (publicKeyFingerprint(publicKeyOf(fleet, signer)) === key.fingerprint) throw new CliError(t('alert.sameKeyOtherName', { key: key.id, other: signer }));
-    if (draft.keyFiles[signer] === key.fileId) throw new CliError(t('alert.sameKeyFile', { key: key.id, other: signer, file: key.file }));
-    if (holdsPrivateKey(signer)) throw new CliError(t('alert.holdsDrafterKey', { other: signer }));
-  }
+  checkApprover(fleet, draft, key);
   for (const envelope of draft.envelopes) {
     const body = envelope.type === 'alert' ? AlertBody.parse(envelope.body) : undefined;
     process.stderr.write(
-      t('alert.approving', {
+      `${t('alert.approving', {
         type: envelope.type,
         id: envelope.id,
         title: body?.title ?? JSON.stringify(envelope.body),
         test: String(body?.test ?? false),
         target: JSON.stringify(envelope.target),
         expires: envelope.expiresAt,
-      }) + '\n',
+      })}\n`,
     );
   }
-  const signed = draft.envelopes.map((e) => cosignEnvelope(e, key.id, key.pem));
   const db = new CentralDb(fleet.database);
   try {
-    if (signed[0]!.sigs.length < fleet.alertQuorum) {
-      writeGroupFile(file, JSON.stringify({ ...draft, envelopes: signed, keyFiles: { ...draft.keyFiles, [key.id]: key.fileId } }, null, 2) + '\n');
-      printDrafted(o.json === true, signed[signed.length - 1]!, file, fleet.alertQuorum);
+    const signed = signDraft(draft, key, () => db.nextSeq(key.id, Date.now()));
+    if (!isComplete(signed)) {
+      saveDraft(file, signed);
+      printDrafted(o.json === true, signed.envelopes[signed.envelopes.length - 1]! as SignedEnvelope, file, signed.needed);
       return 0;
     }
-    // Keep the signed record, but make sure the same draft cannot be approved and sent twice.
-    renameSync(file, file.replace(/\.json$/, '') + '.sent.json');
-    let code = 0;
-    for (const envelope of signed) {
-      const last = envelope === signed[signed.length - 1];
-      if (envelope.type === 'cancel') {
-        code = Math.max(code, await sendCancel(fleet, db, envelope, last ? waitSec : undefined, o.json === true, !last && o.json === true));
-        continue;
-      }
-      const body = AlertBody.parse(envelope.body);
-      code = Math.max(
-        code,
-        await sendBroadcast(fleet, db, envelope, {
-          media: draft.media,
-          ...(last && waitSec !== undefined ? { waitSec } : {}),
-          json: o.json === true,
-          title: body.title,
-          priority: levelOf(body.test),
-          test: body.test,
-          quiet: !last && o.json === true,
-        }),
-      );
-    }
-    return code;
+    return await sendDraft(fleet, db, file, signed, { ...(waitSec !== undefined ? { waitSec } : {}), json: o.json === true });
   } finally {
     db.close();
   }
-}
-
-async function sendCancel(fleet: Fleet, db: CentralDb, cancel: SignedEnvelope, waitSec: number | undefined, json: boolean, quiet = false): Promise<number> {
-  const target = (cancel.body as { broadcastId: string }).broadcastId;
-  const row = db.broadcast(target);
-  const code = await sendBroadcast(fleet, db, cancel, {
-    media: [],
-    ...(waitSec !== undefined ? { waitSec } : {}),
-    json,
-    title: t('alert.cancelTitle', { id: target }),
-    priority: row?.priority ?? 'emergency',
-    test: row?.test === 1,
-    quiet,
-  });
-  if (row) db.saveBroadcast({ ...row, status: 'cancelled' });
-  return code;
 }
 
 /**
@@ -267,21 +148,14 @@ export async function cancelAlert(fleet: Fleet, id: string, o: { key?: string; r
       }),
     });
     if (!originalBody.test && fleet.alertQuorum > 1) {
-      const file = writeDraft(fleet, db, [cancel, correction], [media.ref.sha256], { [key.id]: key.fileId });
+      const file = writeDraft(fleet, db, { envelopes: [cancel, correction], media: [media.ref.sha256], needed: fleet.alertQuorum, keyFiles: { [key.id]: key.fileId } });
       if (o.json) process.stdout.write(JSON.stringify({ id: cancel.id, cancels: id, correction: correction.id, draft: file, needed: fleet.alertQuorum }, null, 2) + '\n');
       else process.stdout.write(t('alert.cancelDrafted', { id, file }) + '\n');
       return 0;
     }
-    const cancelCode = await sendCancel(fleet, db, cancel, undefined, o.json === true, o.json === true);
-    const code = await sendBroadcast(fleet, db, correction, {
-      media: [media.ref.sha256],
-      ...(waitSec !== undefined ? { waitSec } : {}),
-      json: o.json === true,
-      title: spoken('correctionTitle'),
-      priority: levelOf(originalBody.test),
-      test: originalBody.test,
-    });
-    return Math.max(cancelCode, code);
+    // A test alert: one key is enough, so the same two messages go out at once.
+    const file = writeDraft(fleet, db, { envelopes: [cancel, correction], media: [media.ref.sha256], needed: 1, keyFiles: { [key.id]: key.fileId } });
+    return await sendDraft(fleet, db, file, readDraft(file), { ...(waitSec !== undefined ? { waitSec } : {}), json: o.json === true });
   } finally {
     db.close();
   }
