@@ -3,6 +3,7 @@
 // drafts here, and `loa alert approve` (or the console's approve) completes them here.
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { t } from '../io/i18n.js';
 import {
@@ -18,10 +19,10 @@ import {
   type UnsignedEnvelope,
 } from '../protocol/index.js';
 import { sendBroadcast } from './broadcast-send.js';
-import type { CentralDb } from './central-db.js';
+import type { CentralStore } from './central-store.js';
 import { CliError } from './errors.js';
 import type { Fleet } from './fleet.js';
-import { holdsPrivateKey, publicKeyOf, type SigningKey, signingKey } from './keys.js';
+import { holdsPrivateKey, publicKeyOf, type SigningKey } from './keys.js';
 import { writeGroupFile } from './secret-files.js';
 import { planTopics } from './targets.js';
 
@@ -69,7 +70,7 @@ export interface NewDraft {
 }
 
 /** Write a draft (shared with the group, for the second official) and record its alerts centrally as drafts. */
-export function writeDraft(fleet: Fleet, db: CentralDb, d: NewDraft): string {
+export async function writeDraft(fleet: Fleet, db: CentralStore, d: NewDraft): Promise<string> {
   const draft: Draft = DraftSchema.parse({ kind: 'loa-alert-draft', createdAt: new Date().toISOString(), keyFiles: {}, ...d });
   const file = draftFile(fleet, draft);
   writeGroupFile(file, `${JSON.stringify(draft, null, 2)}\n`);
@@ -77,7 +78,7 @@ export function writeDraft(fleet: Fleet, db: CentralDb, d: NewDraft): string {
   for (const envelope of draft.envelopes) {
     if (envelope.type !== 'alert') continue;
     const body = AlertBody.parse(envelope.body);
-    db.saveBroadcast({
+    await db.saveBroadcast({
       id: envelope.id,
       type: 'alert',
       status: 'draft',
@@ -142,7 +143,9 @@ export function checkApprover(fleet: Fleet, draft: Draft, key: SigningKey): void
   for (const envelope of draft.envelopes) {
     checkExistingSignatures(fleet, envelope);
     if (Date.parse(envelope.expiresAt) <= Date.now()) throw new CliError(t('alert.draftExpired', { id: envelope.id, at: envelope.expiresAt }));
-    signingKey(fleet, key.id, envelope.type); // allowed for every part
+    // Allowed for every part by the fleet's signer policy (the key itself is already in hand:
+    // read from the signer's key directory by the CLI, or opened with their password by the console).
+    if (!fleet.signers.some((p) => p.key === key.id && p.allow.includes(envelope.type))) throw new CliError(t('keys.notAllowed', { id: key.id, type: envelope.type }));
   }
   const signers = draftSigners(draft);
   if (signers.includes(key.id)) throw new CliError(t('alert.sameKey', { key: key.id }));
@@ -159,14 +162,21 @@ export function draftSigners(draft: Draft): string[] {
 
 /**
  * Add `key`'s signature to every envelope. An envelope nobody has signed yet (a CAP draft) gets
- * its issuer and seq from this first signer, since both are part of the signed bytes.
+ * its issuer, seq and issuedAt from this first signer, since all are part of the signed bytes.
  */
-export function signDraft(draft: Draft, key: SigningKey, nextSeq: () => number): Draft {
-  const envelopes = draft.envelopes.map((e) => {
-    if (e.sigs.length > 0) return cosignEnvelope(e as SignedEnvelope, key.id, key.pem);
+export async function signDraft(draft: Draft, key: SigningKey, nextSeq: () => number | Promise<number>): Promise<Draft> {
+  const envelopes: SignedEnvelope[] = [];
+  for (const e of draft.envelopes) {
+    if (e.sigs.length > 0) {
+      envelopes.push(cosignEnvelope(e as SignedEnvelope, key.id, key.pem));
+      continue;
+    }
     const { sigs: _none, ...unsigned } = e;
-    return signEnvelope({ ...(unsigned as UnsignedEnvelope), issuer: key.id, seq: nextSeq() }, key.pem);
-  });
+    // issuedAt is when the first person signs, not when the draft was made: stations refuse a
+    // seq more than an hour past issuedAt, and a CAP warning may wait longer than that.
+    const issuedAt = new Date().toISOString();
+    envelopes.push(signEnvelope({ ...(unsigned as UnsignedEnvelope), issuer: key.id, seq: await nextSeq(), issuedAt }, key.pem));
+  }
   return { ...draft, envelopes, keyFiles: { ...draft.keyFiles, [key.id]: key.fileId } };
 }
 
@@ -184,7 +194,13 @@ export function saveDraft(file: string, draft: Draft): void {
  * file sent so the same draft can never be sent twice. Returns the exit code (3: not everyone
  * confirmed within `waitSec`).
  */
-export async function sendDraft(fleet: Fleet, db: CentralDb, file: string, draft: Draft, o: { waitSec?: number; json?: boolean }): Promise<number> {
+export async function sendDraft(
+  fleet: Fleet,
+  db: CentralStore,
+  file: string,
+  draft: Draft,
+  o: { waitSec?: number; json?: boolean /** The console's open connection; the CLI connects per send. */; client?: MqttClient; quiet?: boolean },
+): Promise<number> {
   renameSync(file, `${file.replace(/\.json$/, '')}.sent.json`);
   let code = 0;
   const envelopes = draft.envelopes as SignedEnvelope[];
@@ -194,34 +210,46 @@ export async function sendDraft(fleet: Fleet, db: CentralDb, file: string, draft
     const waitSec = last ? o.waitSec : undefined;
     if (envelope.type === 'cancel') {
       const target = (envelope.body as { broadcastId: string }).broadcastId;
-      const row = db.broadcast(target);
+      const row = await db.broadcast(target);
       code = Math.max(
         code,
-        await sendBroadcast(fleet, db, envelope, {
-          media: [],
-          ...(waitSec !== undefined ? { waitSec } : {}),
-          json: o.json === true,
-          title: t('alert.cancelTitle', { id: target }),
-          priority: row?.priority ?? 'emergency',
-          test: row?.test === 1,
-          quiet,
-        }),
+        await sendBroadcast(
+          fleet,
+          db,
+          envelope,
+          {
+            media: [],
+            ...(waitSec !== undefined ? { waitSec } : {}),
+            json: o.json === true,
+            title: t('alert.cancelTitle', { id: target }),
+            priority: row?.priority ?? 'emergency',
+            test: row?.test === 1,
+            quiet: quiet || o.quiet === true,
+          },
+          o.client,
+        ),
       );
-      if (row) db.saveBroadcast({ ...row, status: 'cancelled' });
+      if (row) await db.saveBroadcast({ ...row, status: 'cancelled' });
       continue;
     }
     const body = AlertBody.parse(envelope.body);
     code = Math.max(
       code,
-      await sendBroadcast(fleet, db, envelope, {
-        media: draft.media,
-        ...(waitSec !== undefined ? { waitSec } : {}),
-        json: o.json === true,
-        title: body.title,
-        priority: levelOf(body.test),
-        test: body.test,
-        quiet,
-      }),
+      await sendBroadcast(
+        fleet,
+        db,
+        envelope,
+        {
+          media: draft.media,
+          ...(waitSec !== undefined ? { waitSec } : {}),
+          json: o.json === true,
+          title: body.title,
+          priority: levelOf(body.test),
+          test: body.test,
+          quiet: quiet || o.quiet === true,
+        },
+        o.client,
+      ),
     );
   }
   return code;

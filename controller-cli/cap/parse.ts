@@ -146,6 +146,19 @@ export function parseCap(input: Buffer | string, opts: CapParseOptions = {}): Ca
   }
 }
 
+/**
+ * The checks parseCap makes before parsing (size, UTF-8, no DTD), for the other XML a CAP feed
+ * serves (an Atom or RSS index): the text with any byte-order mark removed, or why not.
+ */
+export function checkXmlInput(input: Buffer | string, maxBytes: number): { ok: true; text: string } | { ok: false; reason: string } {
+  try {
+    return { ok: true, text: preflight(input, maxBytes) };
+  } catch (e) {
+    if (e instanceof Refusal) return { ok: false, reason: e.reason };
+    throw e;
+  }
+}
+
 /** Size, encoding and DTD checks: cheap, and done before any parsing. */
 function preflight(input: Buffer | string, maxBytes: number): string {
   let text: string;
