@@ -1,13 +1,15 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { t } from '../io/i18n.js';
 import { parseBrokerUrl } from '../io/mqtt.js';
 import { MAX_MEDIA_BYTES } from '../protocol/index.js';
-import { mosquittoAcl } from './broker-acl.js';
+import { edgeAcl, mosquittoAcl } from './broker-acl.js';
 import { makeBrokerTls } from './broker-tls.js';
-import type { Fleet } from './fleet.js';
+import { UsageError } from './errors.js';
+import { type Fleet, type FleetBridge, findBridge } from './fleet.js';
+import { mosquittoPasswordLine } from './mosquitto-password.js';
 import { writePublicFile } from './secret-files.js';
-import { rememberBrokerDir, writeMosquittoPasswordFiles } from './station-passwords.js';
+import { bridgePasswordFile, ensurePassword, rememberBrokerDir, stationPasswordFile, writeMosquittoPasswordFiles } from './station-passwords.js';
 
 export interface BrokerConfigOptions {
   out: string;
@@ -132,6 +134,184 @@ export function brokerConfigSummary(r: BrokerConfigResult): string {
     t('broker.wrote', { file: r.centralPasswordFile }),
     t('broker.wrote', { file: r.aclFile }),
   ];
+  if (r.tls === 'generated') out.push(t('broker.tlsGenerated', { ca: r.caCert ?? '' }));
+  else if (r.tls === 'commented') out.push(t('broker.tlsCommented'));
+  out.push(t('broker.ownership', { dir: r.dir }));
+  return out.join('\n');
+}
+
+// ---- a ward or district broker bridged to the central one ----------------------------------
+
+export interface BridgeConfigOptions {
+  out: string;
+  /** The bridge's id in the fleet file (`bridges`). */
+  bridge: string;
+  /** The central broker's station listener (default: the first `broker.stationUrls`). */
+  to?: string;
+  tlsPort?: number;
+  tlsBind?: string;
+  stationPort?: number;
+  stationBind?: string;
+  user?: string;
+  tls: boolean;
+}
+
+export interface BridgeConfigResult {
+  dir: string;
+  conf: string;
+  passwordFile: string;
+  aclFile: string;
+  bridge: string;
+  to: string;
+  stations: string[];
+  /** The `topic` lines of the bridge: exactly these stations' traffic. */
+  topics: string[];
+  tls: 'generated' | 'commented' | 'disabled';
+  caCert?: string;
+}
+
+/**
+ * The topics a bridge passes, from the edge broker's side: its stations' state, telemetry and
+ * acks out; their commands, schedules and receipts, their groups' and everyone's commands, media
+ * and central/state in. The same set as the bridge user's ACL on the central broker.
+ */
+export function bridgeTopics(fleet: Fleet, bridge: FleetBridge): string[] {
+  const T = fleet.topics;
+  const stations = bridge.stations.map((id) => fleet.stations.find((s) => s.id === id)!);
+  const lines: string[] = [];
+  for (const s of stations) {
+    lines.push(`topic ${T.ack(s.id)} out 1`, `topic ${T.state(s.id)} out 1`, `topic ${T.telemetry(s.id)} out 0`);
+    lines.push(`topic ${T.stationCmd(s.id)} in 1`, `topic ${T.schedule(s.id)} in 1`, `topic ${T.receipt(s.id)} in 1`);
+  }
+  for (const g of [...new Set(stations.flatMap((s) => s.groups))]) lines.push(`topic ${T.groupCmd(g)} in 1`);
+  lines.push(`topic ${T.allCmd()} in 1`, `topic ${T.root}/media/# in 1`, `topic ${T.centralState()} in 1`);
+  return lines;
+}
+
+/**
+ * `loa broker config --bridge ID --out DIR`: a complete mosquitto.conf for a ward or district
+ * broker that the bridge's stations connect to (their passwords and ACL only), with one bridge
+ * connection to the central broker. The bridge logs in there as its own user (its password in
+ * secretsDir/bridges/), on a station listener, so its client id is its user name; both ends keep
+ * persistent sessions, so commands wait at the central broker and acks at this one while the
+ * link is down.
+ */
+export async function writeBridgeConfig(fleet: Fleet, opts: BridgeConfigOptions): Promise<BridgeConfigResult> {
+  const bridge = findBridge(fleet, opts.bridge);
+  const dir = resolve(opts.out);
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  const to = opts.to ?? fleet.broker.stationUrls[0]!;
+  let remote: ReturnType<typeof parseBrokerUrl>;
+  try {
+    remote = parseBrokerUrl(to);
+  } catch (e) {
+    throw new UsageError(`--bridge-to: ${(e as Error).message}`);
+  }
+  const remoteTls = remote.protocol === 'mqtts' || remote.protocol === 'ssl';
+  const passwordFile = join(dir, 'passwd');
+  const aclFile = join(dir, 'acl');
+  const lines = bridge.stations.map((id) => mosquittoPasswordLine(id, ensurePassword(stationPasswordFile(fleet, id)).password));
+  writePublicFile(passwordFile, lines.join('\n') + '\n', 0o600);
+  writePublicFile(aclFile, edgeAcl(fleet, bridge), 0o640);
+  const remotePassword = ensurePassword(bridgePasswordFile(fleet, bridge.id)).password;
+  const hosts = [...bridge.hostnames, ...(bridge.stationUrls ?? []).map((u) => parseBrokerUrl(u).host ?? '').filter(Boolean)];
+  const certs = opts.tls ? await makeBrokerTls(fleet.secretsDir, dir, hosts.length ? hosts : ['localhost']) : undefined;
+  // The central broker's certificate is signed by the fleet CA (or the one in broker.tls).
+  const centralCa = fleet.broker.tls?.ca ?? join(fleet.secretsDir, 'tls', 'ca.crt');
+  const remoteCa = join(dir, 'tls', 'central-ca.crt');
+  if (remoteTls) {
+    mkdirSync(join(dir, 'tls'), { recursive: true });
+    copyFileSync(centralCa, remoteCa);
+  }
+  const l = fleet.broker.listener;
+  const stationAuth = ['allow_anonymous false', `password_file ${passwordFile}`, `acl_file ${aclFile}`, 'use_username_as_clientid true'];
+  const stationPort = opts.stationPort ?? l.stationPort;
+  const topics = bridgeTopics(fleet, bridge);
+  const conf = [
+    `# Generated by \`loa broker config --bridge ${bridge.id}\` for ${fleet.file}`,
+    '# Regenerate rather than edit (after `loa provision` of one of its stations, too).',
+    ...(opts.user ? [`user ${opts.user}`] : []),
+    'per_listener_settings true',
+    'persistence true',
+    `persistence_location ${join(dir, 'data')}/`,
+    'autosave_interval 60',
+    // Stations' commands wait here while a box is off; acks wait here while the link is down.
+    'persistent_client_expiration 30d',
+    'max_queued_messages 200000',
+    'max_inflight_messages 100',
+    'queue_qos0_messages false',
+    `max_packet_size ${MAX_MEDIA_BYTES + 64 * 1024}`,
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    'log_type notice',
+    'connection_messages true',
+    '',
+  ];
+  if (stationPort !== undefined) {
+    conf.push(
+      '# loa-listener: stations (plain MQTT: a closed LAN; client id = user name)',
+      `listener ${stationPort} ${opts.stationBind ?? l.stationBind}`,
+      'protocol mqtt',
+      ...stationAuth,
+      '',
+    );
+  }
+  let tls: BridgeConfigResult['tls'] = 'disabled';
+  if (certs) {
+    tls = 'generated';
+    conf.push(
+      '# loa-listener: stations-tls (client id = user name)',
+      `listener ${opts.tlsPort ?? l.tlsPort} ${opts.tlsBind ?? l.tlsBind}`,
+      'protocol mqtt',
+      `cafile ${certs.caCert}`,
+      `certfile ${certs.serverCert}`,
+      `keyfile ${certs.serverKey}`,
+      'tls_version tlsv1.2',
+      ...stationAuth,
+      '',
+    );
+  } else if (opts.tls) tls = 'commented';
+  conf.push(
+    `# The bridge to the central broker: exactly the topics of ${bridge.stations.length} station(s), as the central ACL allows user ${bridge.id}.`,
+    `connection loa-${bridge.id}`,
+    `address ${remote.host}:${remote.port}`,
+    'bridge_protocol_version mqttv311',
+    // try_private: the central Mosquitto knows a bridge and keeps retained flags (schedules, media, central/state).
+    'try_private true',
+    'cleansession false',
+    `remote_clientid ${bridge.id}`,
+    `remote_username ${bridge.id}`,
+    `remote_password ${remotePassword}`,
+    `local_clientid loa-bridge-${bridge.id}`,
+    'keepalive_interval 30',
+    'restart_timeout 2 30',
+    'notifications true',
+    'notifications_local_only true',
+    ...(remoteTls ? [`bridge_cafile ${remoteCa}`, 'bridge_insecure false', 'bridge_tls_version tlsv1.2'] : []),
+    ...topics,
+    '',
+  );
+  const confFile = join(dir, 'mosquitto.conf');
+  // It holds the bridge's password: not for others to read.
+  writePublicFile(confFile, conf.join('\n'), 0o640);
+  return {
+    dir,
+    conf: confFile,
+    passwordFile,
+    aclFile,
+    bridge: bridge.id,
+    to,
+    stations: bridge.stations,
+    topics,
+    tls,
+    ...(certs ? { caCert: certs.caCert } : {}),
+  };
+}
+
+export function bridgeConfigSummary(r: BridgeConfigResult): string {
+  const out = [t('broker.wrote', { file: r.conf }), t('broker.wrote', { file: r.passwordFile }), t('broker.wrote', { file: r.aclFile })];
+  out.push(t('broker.bridgeWrote', { id: r.bridge, count: r.stations.length, to: r.to }));
   if (r.tls === 'generated') out.push(t('broker.tlsGenerated', { ca: r.caCert ?? '' }));
   else if (r.tls === 'commented') out.push(t('broker.tlsCommented'));
   out.push(t('broker.ownership', { dir: r.dir }));

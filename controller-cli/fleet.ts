@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { t } from '../io/i18n.js';
 import { parseBrokerUrl } from '../io/mqtt.js';
 import { DEFAULT_TOPIC_ROOT, Id, RELAY_SCHEMES, type RelayScheme, SignedType, type SignedType as SignedTypeT, Topics, timezoneError } from '../protocol/index.js';
+import { type QuietWindow, QuietWindowSchema } from '../protocol/quiet-hours.js';
 import { type ZoneOutputConfig, ZoneOutputSchema } from '../protocol/zone-output.js';
+import { type CapConfig, CapConfigSchema, capConfigProblem, DEFAULT_CAP_CONFIG } from './cap-config.js';
+import { isPostgresUrl } from './central-store.js';
 import { ConfigFile } from './config-file.js';
 import { UsageError } from './errors.js';
 
@@ -35,6 +38,8 @@ const Station = z.strictObject({
   timezone: z.string().optional(),
   /** Where the station's speakers are: the console's map and CAP polygons/circles use it. */
   location: Location.optional(),
+  /** Local times normal and priority items do not start (stationDefaults.quietHours when absent). */
+  quietHours: z.array(QuietWindowSchema).optional(),
 });
 
 const FleetSchema = z.strictObject({
@@ -74,7 +79,12 @@ const FleetSchema = z.strictObject({
   }),
   keysDir: Path.default('keys'),
   secretsDir: Path.default('secrets'),
+  /** A SQLite file (the embedded default) or a postgres:// URL (several collectors, one database). */
   database: Path.default('central/central.sqlite'),
+  /** PostgreSQL only: a file holding the database password (else the URL, PGPASSWORD or ~/.pgpass). */
+  databasePasswordFile: Path.optional(),
+  /** Drafts, media copies and speech; default: next to a SQLite database, or `central/` next to this file. */
+  centralDir: Path.optional(),
   alertQuorum: z.number().int().min(1).max(8).default(2),
   /** What every station enforces (provisioned into station.yaml). */
   policy: z
@@ -100,13 +110,37 @@ const FleetSchema = z.strictObject({
       output: ZoneOutputSchema.default({ type: 'alsa', device: 'default' }),
       defaultVolume: z.number().int().min(0).max(100).default(80),
       maxVolume: z.number().int().min(0).max(100).default(100),
+      quietHours: z.array(QuietWindowSchema).default([]),
     })
     .prefault({}),
   groups: z.array(z.strictObject({ id: Id, name: Name })).default([]),
   stations: z.array(Station).min(1, 'expected at least one station'),
+  /**
+   * Ward or district brokers bridged to this one (`loa broker config --bridge ID`): the listed
+   * stations connect to that broker, which passes exactly their topics on. The id is the bridge's
+   * user on this broker; `stationUrls` are what `loa provision` gives those stations.
+   */
+  bridges: z
+    .array(
+      z.strictObject({
+        id: Id,
+        stations: z.array(Id).min(1, 'expected at least one station'),
+        stationUrls: z.array(z.string().min(1)).min(1).optional(),
+        hostnames: z.array(z.string().min(1)).default([]),
+      }),
+    )
+    .default([]),
+  /** CAP warnings in (`loa cap`, docs/cap.md). */
+  cap: CapConfigSchema.optional(),
 });
 
 export type FleetStation = z.infer<typeof Station>;
+export interface FleetBridge {
+  id: string;
+  stations: string[];
+  stationUrls?: string[];
+  hostnames: string[];
+}
 
 export interface Fleet {
   file: string;
@@ -125,7 +159,9 @@ export interface Fleet {
   };
   keysDir: string;
   secretsDir: string;
+  /** A SQLite file path, or a postgres:// URL (central-store.ts). */
   database: string;
+  databasePasswordFile?: string;
   /** Central working files: media copies, drafts, synthesised speech. */
   centralDir: string;
   alertQuorum: number;
@@ -133,9 +169,12 @@ export interface Fleet {
   retention: { days: number };
   signers: { key: string; allow: SignedTypeT[] }[];
   defaultKey?: string;
-  stationDefaults: { dataDir: string; output: ZoneOutputConfig; defaultVolume: number; maxVolume: number };
+  stationDefaults: { dataDir: string; output: ZoneOutputConfig; defaultVolume: number; maxVolume: number; quietHours: QuietWindow[] };
   groups: { id: string; name: string }[];
   stations: FleetStation[];
+  bridges: FleetBridge[];
+  /** The `cap:` section, defaults filled in (no trusted sender when absent). */
+  cap: CapConfig;
 }
 
 export function resolveFrom(file: string, p: string): string {
@@ -200,9 +239,40 @@ export function loadFleet(option: string | undefined): Fleet {
     signerIds.add(s.key);
   });
   if (raw.defaultKey && !signerIds.has(raw.defaultKey)) throw cfg.error(['defaultKey'], t('fleet.defaultKeyNotSigner'));
+  // A bridge id is a broker user beside the stations: it must not be a station's (or group's) id.
+  const bridged = new Map<string, string>();
+  raw.bridges.forEach((b, i) => {
+    claim(b.id, `bridges[${i}]`, ['bridges', i, 'id']);
+    if (b.id === raw.broker.username) throw cfg.error(['bridges', i, 'id'], t('fleet.stationIsCentralUser'));
+    b.stations.forEach((st, j) => {
+      if (!raw.stations.some((x) => x.id === st))
+        throw cfg.error(['bridges', i, 'stations', j], t('fleet.unknownStation', { id: st, known: someIds(raw.stations.map((x) => x.id)) }));
+      const before = bridged.get(st);
+      if (before) throw cfg.error(['bridges', i, 'stations', j], t('fleet.duplicateId', { id: st, before }));
+      bridged.set(st, `bridges[${i}]`);
+    });
+    b.stationUrls?.forEach((u, j) => {
+      try {
+        parseBrokerUrl(u);
+      } catch (e) {
+        throw cfg.error(['bridges', i, 'stationUrls', j], (e as Error).message);
+      }
+    });
+  });
+  const capProblem = raw.cap && capConfigProblem(raw.cap, { stations: raw.stations.map((s) => s.id), groups: raw.groups.map((g) => g.id) });
+  if (capProblem) throw cfg.error(['cap', ...capProblem.path], capProblem.expected);
 
   const at = (p: string) => resolveFrom(file, p);
-  const database = at(raw.database);
+  const postgres = isPostgresUrl(raw.database);
+  if (postgres) {
+    try {
+      new URL(raw.database);
+    } catch {
+      throw cfg.error(['database'], t('fleet.databaseUrl'));
+    }
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw.database)) throw cfg.error(['database'], t('fleet.databaseUrl'));
+  if (raw.databasePasswordFile && !postgres) throw cfg.error(['databasePasswordFile'], t('fleet.databasePasswordFile'));
+  const database = postgres ? raw.database : at(raw.database);
   return {
     file,
     dir: dirname(file),
@@ -229,7 +299,8 @@ export function loadFleet(option: string | undefined): Fleet {
     keysDir: at(raw.keysDir),
     secretsDir: at(raw.secretsDir),
     database,
-    centralDir: dirname(database),
+    ...(raw.databasePasswordFile ? { databasePasswordFile: at(raw.databasePasswordFile) } : {}),
+    centralDir: raw.centralDir ? at(raw.centralDir) : postgres ? at('central') : dirname(database),
     alertQuorum: raw.alertQuorum,
     policy: raw.policy,
     retention: raw.retention,
@@ -238,15 +309,44 @@ export function loadFleet(option: string | undefined): Fleet {
     stationDefaults: raw.stationDefaults,
     groups: raw.groups,
     stations: raw.stations,
+    bridges: raw.bridges.map((b) => ({ id: b.id, stations: b.stations, ...(b.stationUrls ? { stationUrls: b.stationUrls } : {}), hostnames: b.hostnames })),
+    cap: raw.cap ?? DEFAULT_CAP_CONFIG,
   };
+}
+
+/** Known ids for an error message: a few, not 10,000. */
+function someIds(ids: string[]): string {
+  return ids.length <= 20 ? ids.join(', ') : `${ids.slice(0, 20).join(', ')}, … (${ids.length})`;
 }
 
 export function findStation(fleet: Fleet, id: string): FleetStation {
   const s = fleet.stations.find((x) => x.id === id);
-  if (!s) throw new UsageError(t('fleet.unknownStation', { id, known: fleet.stations.map((x) => x.id).join(', ') }));
+  if (!s) throw new UsageError(t('fleet.unknownStation', { id, known: someIds(fleet.stations.map((x) => x.id)) }));
   return s;
+}
+
+export function findGroup(fleet: Fleet, id: string): { id: string; name: string } {
+  const g = fleet.groups.find((x) => x.id === id);
+  if (!g) throw new UsageError(t('fleet.unknownGroup', { id, known: someIds(fleet.groups.map((x) => x.id)) }));
+  return g;
+}
+
+/** The bridge a station connects through, if any. */
+export function bridgeOf(fleet: Fleet, station: string): FleetBridge | undefined {
+  return fleet.bridges.find((b) => b.stations.includes(station));
+}
+
+export function findBridge(fleet: Fleet, id: string): FleetBridge {
+  const b = fleet.bridges.find((x) => x.id === id);
+  if (!b) throw new UsageError(t('fleet.unknownBridge', { id, known: someIds(fleet.bridges.map((x) => x.id)) || '-' }));
+  return b;
 }
 
 export function stationsOfGroup(fleet: Fleet, group: string): FleetStation[] {
   return fleet.stations.filter((s) => s.groups.includes(group));
+}
+
+/** The quiet hours a station enforces: its own, else the fleet's default. */
+export function quietHoursOf(fleet: Fleet, station: FleetStation): QuietWindow[] {
+  return station.quietHours ?? fleet.stationDefaults.quietHours;
 }

@@ -1,6 +1,6 @@
 import { t } from '../io/i18n.js';
 import { connectCentral, endClient } from './central-connection.js';
-import { CentralDb } from './central-db.js';
+import { openCentralStore } from './central-store.js';
 import { UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
 import { mediaGc } from './media-gc.js';
@@ -8,7 +8,7 @@ import { printJson } from './output.js';
 
 /** `loa media gc`: clear retained clips nothing references (the collector also runs it daily). */
 export async function runMediaGc(fleet: Fleet, o: { dryRun: boolean; keepDays?: number; json: boolean }): Promise<number> {
-  const db = new CentralDb(fleet.database);
+  const db = await openCentralStore(fleet);
   try {
     const client = await connectCentral(fleet);
     try {
@@ -20,18 +20,18 @@ export async function runMediaGc(fleet: Fleet, o: { dryRun: boolean; keepDays?: 
       await endClient(client);
     }
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
 /** `loa db prune --older-than DAYS` (`400d` or `400`): the collector applies fleet `retention.days` daily. */
-export function pruneDb(fleet: Fleet, olderThan: string, json: boolean): number {
+export async function pruneDb(fleet: Fleet, olderThan: string, json: boolean): Promise<number> {
   const m = /^(\d+)d?$/.exec(olderThan.trim());
   if (!m || Number(m[1]) < 1) throw new UsageError(t('db.olderThan', { value: olderThan }));
   const days = Number(m[1]);
-  const db = new CentralDb(fleet.database);
+  const db = await openCentralStore(fleet);
   try {
-    const r = db.prune(Date.now() - days * 86_400_000);
+    const r = await db.prune(Date.now() - days * 86_400_000);
     if (json) printJson({ olderThanDays: days, deleted: r });
     else
       process.stdout.write(
@@ -44,6 +44,6 @@ export function pruneDb(fleet: Fleet, olderThan: string, json: boolean): number 
       );
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }

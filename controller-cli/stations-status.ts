@@ -1,7 +1,9 @@
 import { t } from '../io/i18n.js';
 import type { StationState, Telemetry } from '../protocol/index.js';
-import { CentralDb } from './central-db.js';
-import type { Fleet } from './fleet.js';
+import { type CentralStore, openCentralStore } from './central-store.js';
+import { UsageError } from './errors.js';
+import { type Fleet, findGroup } from './fleet.js';
+import { intOption } from './options.js';
 import { printJson, renderTable } from './output.js';
 import { formatLocal } from './time.js';
 
@@ -27,9 +29,8 @@ export interface StationRow {
   stopped: boolean;
 }
 
-export function stationRows(fleet: Fleet, db: CentralDb): StationRow[] {
-  const { state, telemetry, lastAck } = db.stationRows();
-  const conflicts = db.conflictCounts();
+export async function stationRows(fleet: Fleet, db: CentralStore): Promise<StationRow[]> {
+  const { state, telemetry, lastAck, desired, conflicts } = await db.stationRows();
   return fleet.stations.map((s) => {
     const st = state.get(s.id);
     const tel = telemetry.get(s.id);
@@ -43,7 +44,7 @@ export function stationRows(fleet: Fleet, db: CentralDb): StationRow[] {
       lastSeen: seen > 0 ? new Date(seen).toISOString() : null,
       epoch: st?.epoch ?? telJson?.epoch ?? null,
       nowPlaying: (telJson?.nowPlaying ?? []).map((p) => `${p.zone}:${p.title || p.broadcastId || p.itemId || p.priority}`),
-      desiredScheduleVersion: db.lastPushedVersion(s.id) || null,
+      desiredScheduleVersion: desired.get(s.id) || null,
       appliedScheduleVersion: telJson?.scheduleVersion ?? stJson?.scheduleVersion ?? null,
       // The station measures its own offset against the collector's heartbeat; older stations
       // only tell us their time, compared here with when the telemetry arrived.
@@ -101,29 +102,71 @@ function render(fleet: Fleet, rows: StationRow[]): string {
   );
 }
 
-export async function showStations(fleet: Fleet, o: { watch?: boolean; json?: boolean; intervalSec?: number }): Promise<number> {
-  const once = () => {
-    const db = new CentralDb(fleet.database);
+export interface StationsOptions {
+  watch?: boolean;
+  json?: boolean;
+  intervalSec?: number;
+  /** Only the stations of this group. */
+  group?: string;
+  /** Only stations offline or never seen. */
+  offline?: boolean;
+  /** Rows per page; with 10,000 stations a table of all of them is no use to anyone. */
+  limit?: string;
+  page?: string;
+}
+
+/** Filter, then cut one page: what `loa stations` (and --watch) shows. */
+export function selectStations(
+  fleet: Fleet,
+  rows: StationRow[],
+  o: Pick<StationsOptions, 'group' | 'offline' | 'limit' | 'page'>,
+): { rows: StationRow[]; page: number; pages: number; count: number; first: number } {
+  let chosen = rows;
+  if (o.group !== undefined) {
+    const members = new Set(fleet.stations.filter((s) => s.groups.includes(findGroup(fleet, o.group!).id)).map((s) => s.id));
+    chosen = chosen.filter((r) => members.has(r.station));
+  }
+  if (o.offline) chosen = chosen.filter((r) => r.online !== true);
+  const limit = intOption(o.limit, '--limit', 1, 1_000_000);
+  const page = intOption(o.page, '--page', 1, 1_000_000) ?? 1;
+  if (o.page !== undefined && limit === undefined) throw new UsageError(t('stations.pageNeedsLimit'));
+  if (limit === undefined) return { rows: chosen, page: 1, pages: 1, count: chosen.length, first: 0 };
+  const pages = Math.max(1, Math.ceil(chosen.length / limit));
+  const first = (Math.min(page, pages) - 1) * limit;
+  return { rows: chosen.slice(first, first + limit), page: Math.min(page, pages), pages, count: chosen.length, first };
+}
+
+export async function showStations(fleet: Fleet, o: StationsOptions): Promise<number> {
+  const once = async () => {
+    const db = await openCentralStore(fleet);
     try {
-      return stationRows(fleet, db);
+      return selectStations(fleet, await stationRows(fleet, db), o);
     } finally {
-      db.close();
+      await db.close();
     }
   };
+  const text = (sel: Awaited<ReturnType<typeof once>>) => {
+    if (sel.count === 0) return `${t('stations.none')}\n`;
+    const footer =
+      sel.pages > 1 || o.limit !== undefined
+        ? `${t('stations.page', { page: sel.page, pages: sel.pages, first: sel.rows.length ? sel.first + 1 : 0, last: sel.first + sel.rows.length, count: sel.count })}\n`
+        : '';
+    return render(fleet, sel.rows) + footer;
+  };
   if (!o.watch) {
-    const rows = once();
-    if (o.json) printJson(rows);
-    else process.stdout.write(render(fleet, rows));
+    const sel = await once();
+    if (o.json) printJson(sel.rows);
+    else process.stdout.write(text(sel));
     return 0;
   }
   let stop = false;
   process.once('SIGINT', () => (stop = true));
   while (!stop) {
-    const rows = once();
-    if (o.json) process.stdout.write(JSON.stringify(rows) + '\n');
+    const sel = await once();
+    if (o.json) process.stdout.write(JSON.stringify(sel.rows) + '\n');
     else {
       if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-      process.stdout.write(`${formatLocal(Date.now(), fleet.timezone)}\n${render(fleet, rows)}`);
+      process.stdout.write(`${formatLocal(Date.now(), fleet.timezone)}\n${text(sel)}`);
     }
     for (let i = 0; i < (o.intervalSec ?? 2) * 10 && !stop; i++) await new Promise((r) => setTimeout(r, 100));
   }

@@ -8,18 +8,38 @@ import type { Playout } from './playout.js';
 import type { StationStore } from './store.js';
 import type { StationTransport } from './transport.js';
 
+/** Heartbeats come every 15 s; after three missed ones the collector counts as gone. */
+export const CENTRAL_STALE_MS = 45_000;
+
 /**
  * The station's clock against the collector's: each live central/state heartbeat carries the
  * collector's time; the difference (less the small delivery delay) is this box's offset.
+ *
+ * Also whether acks are being collected. Several collectors share one central/state: it says
+ * online while at least one lives, and its `view` changes when one joins or dies. When the
+ * last one dies without saying so, no will marks it offline, so an online state is trusted
+ * only for CENTRAL_STALE_MS after the last message (monotonic time: test clocks may jump).
  */
 export class CentralClock {
-  online = false;
+  private said = false;
+  private freshUntil = 0;
+  private view: string | undefined;
   offsetMs: number | undefined;
   lastHeartbeatAt: number | undefined;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly monotonic: () => number = () => performance.now(),
+  ) {}
 
-  /** Returns true when the collector just came (back) online. */
+  get online(): boolean {
+    return this.said && this.monotonic() <= this.freshUntil;
+  }
+
+  /**
+   * Returns true when every unreceipted ack should go again: the collector just came (back)
+   * online, or the set of live collectors changed (one that died may have taken acks with it).
+   */
   update(payload: Buffer, live: boolean): boolean {
     let json: unknown;
     try {
@@ -29,15 +49,18 @@ export class CentralClock {
     }
     const c = CentralState.safeParse(json);
     if (!c.success) return false;
-    const cameOnline = c.data.online && !this.online;
-    this.online = c.data.online;
+    const wasOnline = this.online;
+    const viewChanged = c.data.view !== undefined && this.view !== undefined && c.data.view !== this.view;
+    if (c.data.view !== undefined) this.view = c.data.view;
+    this.said = c.data.online;
+    if (c.data.online) this.freshUntil = this.monotonic() + CENTRAL_STALE_MS;
     // A retained copy is as old as the last heartbeat: only a live one measures the clock.
     if (live && c.data.online && c.data.at) {
       const now = this.clock.now();
       this.offsetMs = Math.round(now - Date.parse(c.data.at));
       this.lastHeartbeatAt = now;
     }
-    return cameOnline;
+    return c.data.online && (!wasOnline || viewChanged);
   }
 }
 
@@ -107,6 +130,7 @@ export class StationTelemetry {
       ffmpegOk: this.p.ffmpegOk(),
       scheduleVersion: safe(() => store.currentSchedule()?.version ?? null, null),
       outboxDepth: safe(() => store.outboxDepth(), 0),
+      intervalSec: config.telemetrySec,
     };
     const lastError = this.p.lastError();
     if (lastError) t.lastError = lastError.slice(0, 500);

@@ -1,7 +1,12 @@
 // Reading YAML configuration for people: the station's station.yaml and the central fleet and
 // schedule files. One parser (line numbers, duplicate keys, an alias budget) and one way of
 // turning a zod issue into "key path, what was expected, what was found, on which line".
-import { LineCounter, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+
+// yaml's Node build is CommonJS: required, not imported (see io/mqtt.ts).
+const { LineCounter, parseDocument } = createRequire(import.meta.url)('yaml') as typeof Yaml;
+
 import type { z } from 'zod';
 
 export type KeyPath = readonly PropertyKey[];

@@ -14,6 +14,7 @@ export const FULL_REPS: Record<keyof typeof FAULT_CASES, number> = {
   brokerKill: 5,
   daemonKill: 5,
   collectorDown: 4,
+  collectorFailover: 4,
   brokerDownAtSchedule: 3,
   cacheQuota: 2,
   clockStep: 2,

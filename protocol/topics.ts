@@ -1,6 +1,8 @@
 import { assertId, isId, isSha256 } from './ids.js';
 
 export const DEFAULT_TOPIC_ROOT = 'loa/v1';
+/** MQTT client ids of central clients (and shared-subscription group names). */
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The one place topic strings are built and parsed. */
 export class Topics {
@@ -44,6 +46,11 @@ export class Topics {
   receipt(station: string): string {
     return `${this.root}/central/receipt/${assertId(station, 'station id')}`;
   }
+  /** One collector's presence (central only; stations never read it). */
+  collectorState(clientId: string): string {
+    if (!CLIENT_ID.test(clientId)) throw new Error(`invalid collector client id ${JSON.stringify(clientId)}: expected [A-Za-z0-9_-]{1,64}`);
+    return `${this.root}/central/collector/${clientId}`;
+  }
 
   /** Wildcards the collector subscribes to. */
   allStates(): string {
@@ -54,6 +61,14 @@ export class Topics {
   }
   allAcks(): string {
     return `${this.root}/station/+/ack`;
+  }
+  allCollectorStates(): string {
+    return `${this.root}/central/collector/+`;
+  }
+  /** `$share/<group>/<filter>`: each message goes to one member of the group (several collectors). */
+  shared(group: string, filter: string): string {
+    if (!CLIENT_ID.test(group)) throw new Error(`invalid shared subscription group ${JSON.stringify(group)}: expected [A-Za-z0-9_-]{1,64}`);
+    return `$share/${group}/${filter}`;
   }
 
   /** Every topic a station subscribes to: its own cmd and schedule, its groups, all, central state, its receipts. */
@@ -75,6 +90,7 @@ export class Topics {
     if (parts.length === 2 && a === 'media' && isSha256(b)) return { kind: 'media', sha256: b };
     if (parts.length === 2 && a === 'central' && b === 'state') return { kind: 'central-state' };
     if (parts.length === 3 && a === 'central' && b === 'receipt' && isId(c)) return { kind: 'receipt', station: c };
+    if (parts.length === 3 && a === 'central' && b === 'collector' && c !== undefined && CLIENT_ID.test(c)) return { kind: 'collector-state', clientId: c };
     void d;
     return undefined;
   }
@@ -86,7 +102,8 @@ export type ParsedTopic =
   | { kind: 'all-cmd' }
   | { kind: 'media'; sha256: string }
   | { kind: 'central-state' }
-  | { kind: 'receipt'; station: string };
+  | { kind: 'receipt'; station: string }
+  | { kind: 'collector-state'; clientId: string };
 
 /** Largest media clip carried over MQTT (retained). */
 export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;

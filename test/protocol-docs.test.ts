@@ -8,6 +8,7 @@ import {
   Ack,
   BODY_SCHEMAS,
   CentralState,
+  CollectorState,
   EnvelopeShape,
   publicKeyFromRaw,
   Receipt,
@@ -26,7 +27,7 @@ const doc = readFileSync(fileURLToPath(new URL('../docs/protocol.md', import.met
 const blocks = [...doc.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
 const parsed = blocks.map((b) => JSON.parse(b) as Record<string, unknown>);
 const keysBlock = parsed.find((p) => 'loaTestKeys' in p) as { loaTestKeys: Record<string, string> } | undefined;
-const UNSIGNED = { ack: Ack, state: StationState, telemetry: Telemetry, receipt: Receipt, 'central-state': CentralState } as const;
+const UNSIGNED = { ack: Ack, state: StationState, telemetry: Telemetry, receipt: Receipt, 'central-state': CentralState, 'collector-state': CollectorState } as const;
 
 describe('docs/protocol.md examples', () => {
   it('has a JSON example of every message type', () => {

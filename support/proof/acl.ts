@@ -21,6 +21,8 @@ export interface AclReport {
 
 const A = 'acl-a';
 const B = 'acl-b';
+/** A bridged ward broker that carries station A only. */
+const BRIDGE = 'acl-bridge-a';
 const R = TOPICS.root;
 
 function connect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
@@ -79,7 +81,7 @@ export async function acl(): Promise<AclReport> {
       { id: A, groups: ['ga'] },
       { id: B, groups: ['gb'] },
     ],
-    { tls: true },
+    { tls: true, bridges: [{ id: BRIDGE, stations: [A] }] },
   );
   const clients: MqttClient[] = [];
   try {
@@ -233,6 +235,29 @@ export async function acl(): Promise<AclReport> {
       const topic = `${R}/station/${A}/cmd`;
       const r = await seen(a, topic, pub(cen, topic, 'from-central'));
       row("central publishes A's cmd (control)", 'A receives it', r.got.join(',') || 'nothing', r.got.includes('from-central'));
+    }
+
+    // A bridged ward broker's user: exactly what its station may do, nothing of B's, no command.
+    {
+      const onCentral = await refused(connect(centralUrl, { username: BRIDGE, password: central.bridgePassword(BRIDGE) }));
+      row("the bridge's credentials on the central listener", 'refused', onCentral, onCentral.startsWith('refused'));
+      const br = await as(BRIDGE, central.bridgePassword(BRIDGE));
+      for (const topic of [`${R}/station/${B}/ack`, `${R}/station/${B}/state`, `${R}/station/${A}/cmd`, `${R}/all/cmd`, `${R}/central/state`, `${R}/central/receipt/${A}`]) {
+        const r = await seen(cen, topic, pub(br, topic, 'bridge-evil'));
+        row(
+          `bridge of A publishes to ${topic.replace(`${R}/`, '')}`,
+          'nothing reaches anyone',
+          r.got.length ? `delivered: ${r.got.join(',')}` : 'nothing arrived',
+          r.got.length === 0,
+        );
+      }
+      const own = `${R}/station/${A}/ack`;
+      const mine = await seen(cen, own, pub(br, own, 'bridged-ack'));
+      row("bridge of A publishes A's ack (control)", 'central receives it', mine.got.join(',') || 'nothing arrived', mine.got.includes('bridged-ack'));
+      const foreign = await seen(br, `${R}/station/${B}/cmd`, pub(cen, `${R}/station/${B}/cmd`, 'for-b'));
+      row("bridge of A reads B's commands", 'nothing', foreign.got.length ? 'received' : 'nothing', foreign.got.length === 0);
+      const ownCmd = await seen(br, `${R}/station/${A}/cmd`, pub(cen, `${R}/station/${A}/cmd`, 'for-a'));
+      row("bridge of A reads A's commands (control)", 'received', ownCmd.got.length ? 'received' : 'nothing', ownCmd.got.length === 1);
     }
 
     // TLS with the generated CA; a wrong CA and no CA are refused. TLS is the station listener.

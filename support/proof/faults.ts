@@ -5,8 +5,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync as truncateFile, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { type Ack, occurrenceId, type SignedEnvelope } from '../../protocol/index.js';
+import mqtt from 'mqtt';
+import { type Ack, CentralState, occurrenceId, type SignedEnvelope } from '../../protocol/index.js';
 import { fixture } from '../audio.js';
+import { createTestDatabase, type TestDatabase } from '../postgres.js';
 import { makeKey, TestController, type TestKey } from '../station.js';
 import {
   type Central,
@@ -68,17 +70,36 @@ interface Ctx {
   stations: Station[];
   checks: Check[];
   onTime: { ok: number; total: number; worstLateMs: number };
+  /** The case's own PostgreSQL database, dropped at teardown. */
+  pg?: TestDatabase;
 }
+
+interface SetupOptions {
+  /** The central database in PostgreSQL (a database of the case's own) instead of SQLite. */
+  postgres?: boolean;
+  /** This many collectors on one shared subscription (`--shared collectors --client-id loa-central-N`) instead of one. */
+  sharedCollectors?: number;
+}
+
+export const SHARED_GROUP = 'collectors';
 
 const H = 3600_000;
 const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
 const iso = (t: number) => new Date(t).toISOString();
 
-async function setup(specs: Omit<StationSpec, 'keys'>[], env: Record<string, string> = {}): Promise<Ctx> {
+async function setup(specs: Omit<StationSpec, 'keys'>[], env: Record<string, string> = {}, opts: SetupOptions = {}): Promise<Ctx> {
   const key = makeKey('office', ['schedule', 'announce', 'alert', 'cancel', 'control']);
   const key2 = makeKey('duty', ['alert', 'cancel']);
-  const central = await startCentral(specs.map((s) => ({ id: s.id, groups: s.groups })));
-  const collector = await startCollector(central);
+  const pgdb = opts.postgres ? await createTestDatabase('loa_proof') : undefined;
+  const central = await startCentral(
+    specs.map((s) => ({ id: s.id, groups: s.groups })),
+    pgdb ? { database: pgdb.url } : {},
+  );
+  const collectors: Proc[] = [];
+  if (opts.sharedCollectors)
+    for (let i = 1; i <= opts.sharedCollectors; i++) collectors.push(await startCollector(central, { shared: SHARED_GROUP, clientId: `loa-central-${i}` }));
+  else collectors.push(await startCollector(central));
+  const collector = collectors[0]!;
   const observer = await WireObserver.start(central);
   const ctl = await TestController.connect(central.broker.url, { username: central.centralUser, password: central.centralPassword });
   const stations: Station[] = [];
@@ -87,7 +108,20 @@ async function setup(specs: Omit<StationSpec, 'keys'>[], env: Record<string, str
     await primeSeq(ctl, st, key);
     stations.push(st);
   }
-  return { central, collector, collectors: [collector], observer, ctl, key, key2, sent: [], stations, checks: [], onTime: { ok: 0, total: 0, worstLateMs: 0 } };
+  return {
+    central,
+    collector,
+    collectors,
+    observer,
+    ctl,
+    key,
+    key2,
+    sent: [],
+    stations,
+    checks: [],
+    onTime: { ok: 0, total: 0, worstLateMs: 0 },
+    ...(pgdb ? { pg: pgdb } : {}),
+  };
 }
 
 /**
@@ -111,6 +145,7 @@ async function teardown(ctx: Ctx): Promise<void> {
   for (const s of ctx.stations) await s.stop();
   for (const c of ctx.collectors) await c.stop();
   await ctx.central.stop();
+  await ctx.pg?.drop();
 }
 
 function check(ctx: Ctx, what: string, ok: boolean, detail?: string): void {
@@ -118,14 +153,10 @@ function check(ctx: Ctx, what: string, ok: boolean, detail?: string): void {
 }
 
 async function waitCentral(ctx: Ctx, pred: (a: Ack) => boolean, timeoutMs: number, what: string): Promise<Ack> {
-  return until(
-    () => centralAcks(ctx.central).find(pred),
-    timeoutMs,
-    () =>
-      `${what}; central has: ${centralAcks(ctx.central)
-        .map((a) => `${a.seq}:${a.state}:${a.broadcastId ?? a.commandId ?? ''}`)
-        .join(' ')}`,
-  );
+  return until(async () => (await centralAcks(ctx.central)).find(pred), timeoutMs, what).catch(async (e: Error) => {
+    const have = (await centralAcks(ctx.central)).map((a) => `${a.seq}:${a.state}:${a.broadcastId ?? a.commandId ?? ''}`).join(' ');
+    throw new Error(`${e.message}; central has: ${have}`);
+  });
 }
 
 function recordOnTime(ctx: Ctx, started: Ack | undefined, label: string): void {
@@ -150,10 +181,10 @@ function wavFor(st: Station, broadcastId: string): string[] {
 /** Wait until the collector holds every seq every station emitted and every outbox is drained. */
 async function settle(ctx: Ctx, timeoutMs = 45_000): Promise<void> {
   await until(
-    () => {
+    async () => {
       for (const st of ctx.stations) {
         const last = st.lastSeq();
-        const got = new Set(centralAcks(ctx.central, st.id).map((a) => a.seq));
+        const got = new Set((await centralAcks(ctx.central, st.id)).map((a) => a.seq));
         for (let s = st.firstSeq!; s <= last; s++) if (!got.has(s)) return false;
         if (st.proc.alive() && st.outboxDepth() !== 0) return false;
       }
@@ -171,7 +202,7 @@ async function account(ctx: Ctx, name: string, runs: number, started: number): P
   for (const st of ctx.stations) {
     // Every store the station has had (a reset starts a new one), each numbered from its first seq.
     const stores = [...st.pastStores, { db: st.dbId(), firstSeq: st.firstSeq!, lastSeq: st.lastSeq() }];
-    const rows = centralAcks(ctx.central, st.id);
+    const rows = await centralAcks(ctx.central, st.id);
     for (const store of stores) {
       const mine = rows.filter((a) => a.db === store.db);
       const got = new Set(mine.map((a) => a.seq).filter((s) => s >= store.firstSeq && s <= store.lastSeq));
@@ -185,11 +216,11 @@ async function account(ctx: Ctx, name: string, runs: number, started: number): P
     check(ctx, `${st.id}: outbox drained by receipts`, st.outboxDepth() === 0, `depth ${st.outboxDepth()}`);
   }
   // Commands lost before any ack existed: sent, and nothing about them ever reached central.
-  const all0 = centralAcks(ctx.central);
+  const all0 = await centralAcks(ctx.central);
   const commandsLost = ctx.sent.filter((id) => !all0.some((a) => a.commandId === id)).length;
   check(ctx, 'every command sent has at least one ack at central (none lost before an ack existed)', commandsLost === 0, `${commandsLost} of ${ctx.sent.length} without any ack`);
-  const all = centralAcks(ctx.central);
-  const duplicated = centralDuplicateRows(ctx.central) + logicalDuplicates(all) + ctx.observer.conflicts();
+  const all = await centralAcks(ctx.central);
+  const duplicated = (await centralDuplicateRows(ctx.central)) + logicalDuplicates(all) + ctx.observer.conflicts();
   const crashes = ctx.stations.reduce((n, s) => n + s.crashes(), 0) + ctx.collectors.filter((c) => c.crashed()).length;
   const lost = emitted - received;
   const onTimeOk = ctx.onTime.ok === ctx.onTime.total;
@@ -211,9 +242,16 @@ async function account(ctx: Ctx, name: string, runs: number, started: number): P
   };
 }
 
-async function run(name: string, runs: number, specs: Omit<StationSpec, 'keys'>[], body: (ctx: Ctx) => Promise<void>, env?: Record<string, string>): Promise<FaultResult> {
+async function run(
+  name: string,
+  runs: number,
+  specs: Omit<StationSpec, 'keys'>[],
+  body: (ctx: Ctx) => Promise<void>,
+  env?: Record<string, string>,
+  opts?: SetupOptions,
+): Promise<FaultResult> {
   const t = Date.now();
-  const ctx = await setup(specs, env);
+  const ctx = await setup(specs, env, opts);
   try {
     try {
       await body(ctx);
@@ -310,13 +348,13 @@ export function collectorDown(reps: number): Promise<FaultResult> {
       await ctx.ctl.waitForAck((a) => a.broadcastId === env.id && a.state === 'completed', 30_000);
       const waiting = st.outboxDepth();
       check(ctx, `run ${i + 1}: acks wait in the station outbox while the collector is down`, waiting >= 4, `outbox depth ${waiting}`);
-      const missing = centralAcks(ctx.central).filter((a) => a.broadcastId === env.id).length;
+      const missing = (await centralAcks(ctx.central)).filter((a) => a.broadcastId === env.id).length;
       check(ctx, `run ${i + 1}: nothing of it reached the database before the collector started`, missing === 0, `${missing} rows`);
       ctx.collector = await startCollector(ctx.central);
       ctx.collectors.push(ctx.collector);
       const rows = await until(
-        () => {
-          const r = centralAcks(ctx.central).filter((a) => a.broadcastId === env.id);
+        async () => {
+          const r = (await centralAcks(ctx.central)).filter((a) => a.broadcastId === env.id);
           return r.length >= 4 ? r : undefined;
         },
         30_000,
@@ -367,7 +405,7 @@ export function brokerDownAtSchedule(reps: number): Promise<FaultResult> {
       await ctx.central.broker.restart();
       await st.proc.waitForLog(/"msg":"subscribed"/, 30_000, mark);
       const done = await waitCentral(ctx, (a) => a.broadcastId === id && a.state === 'completed', 30_000, `${id} completed`);
-      const started = centralAcks(ctx.central).find((a) => a.broadcastId === id && a.state === 'started');
+      const started = (await centralAcks(ctx.central)).find((a) => a.broadcastId === id && a.state === 'started');
       recordOnTime(ctx, started, id);
       check(ctx, `run ${i + 1}: its acks are marked historical`, done.historical === true && started?.historical === true, `completed.historical=${done.historical}`);
     }
@@ -404,7 +442,7 @@ export function cacheQuota(reps: number): Promise<FaultResult> {
       for (const { env } of envs) await send(ctx, st.id, env);
       for (const { c, env } of envs) {
         await waitCentral(ctx, (a) => a.broadcastId === env.id && ['completed', 'failed'].includes(a.state), 60_000, `${c.hz} Hz outcome`);
-        const started = centralAcks(ctx.central).find((a) => a.broadcastId === env.id && a.state === 'started');
+        const started = (await centralAcks(ctx.central)).find((a) => a.broadcastId === env.id && a.state === 'started');
         recordOnTime(ctx, started, `${c.hz} Hz`);
         const wav = wavFor(st, env.id);
         const hz = wav[0] ? toneHz(wav[0]) : 0;
@@ -515,7 +553,7 @@ async function clockStepOnce(runNo: number): Promise<FaultResult> {
       await waitCentral(ctx, (a) => a.broadcastId === idOf('c') && a.state === 'completed', 30_000, 'c completed');
       await sleep(1500);
 
-      const acks = centralAcks(ctx.central);
+      const acks = await centralAcks(ctx.central);
       const of = (k: string, state: string) => acks.filter((a) => a.broadcastId === idOf(k) && a.state === state);
       for (const k of ['a', 'b', 'c']) recordOnTime(ctx, of(k, 'started')[0], `item ${k}`);
       const w = of('w', 'started')[0];
@@ -615,7 +653,7 @@ export function diskFull(reps: number): Promise<FaultResult> {
         () => check(ctx, `run ${i + 1}: a command that could not be stored was not PUBACKed`, false, 'no "PUBACK withheld" in the station log'),
       );
       await sleep(3000);
-      const early = centralAcks(ctx.central).filter((a) => cmds.some((c) => c.id === a.commandId));
+      const early = (await centralAcks(ctx.central)).filter((a) => cmds.some((c) => c.id === a.commandId));
       check(ctx, `run ${i + 1}: nothing acked while the disk is full`, early.length === 0, `${early.length} acks`);
       const faulty = st.proc.jsonLogs(mark).some((l) => l.msg === 'store refuses writes: commands are not acknowledged until it recovers');
       check(ctx, `run ${i + 1}: the station says its store refuses writes`, faulty);
@@ -871,7 +909,7 @@ export function catchUp(reps: number): Promise<FaultResult> {
         await st.start({ LOA_TEST_HOOKS: '1', LOA_CLOCK_FILE: clockFile });
         const missed = await waitCentral(ctx, (a) => a.itemId === `minutely-${i + 1}` && a.state === 'missed', 20_000, 'missed ack');
         await sleep(2000);
-        const all = centralAcks(ctx.central).filter((a) => a.itemId === `minutely-${i + 1}` && a.state === 'missed');
+        const all = (await centralAcks(ctx.central)).filter((a) => a.itemId === `minutely-${i + 1}` && a.state === 'missed');
         check(
           ctx,
           `run ${i + 1}: one missed ack for ~180 skipped minutes`,
@@ -884,10 +922,123 @@ export function catchUp(reps: number): Promise<FaultResult> {
   );
 }
 
+/** Every central/state message as a station sees it, from a subscriber of its own. */
+async function watchCentralState(ctx: Ctx): Promise<{ seen: CentralState[]; close(): Promise<void> }> {
+  const seen: CentralState[] = [];
+  const c = mqtt.connect(ctx.central.broker.url, {
+    clientId: `proof-central-state-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+    username: ctx.central.centralUser,
+    password: ctx.central.centralPassword,
+    protocolVersion: 4,
+    reconnectPeriod: 250,
+  });
+  c.on('message', (_topic, payload) => {
+    try {
+      const r = CentralState.safeParse(JSON.parse(payload.toString('utf8')));
+      if (r.success) seen.push(r.data);
+    } catch {
+      // an empty retained message clears the topic: nothing to record
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    c.once('connect', () => resolve());
+    c.once('error', reject);
+  });
+  await c.subscribeAsync(ctx.ctl.topics.centralState(), { qos: 1 });
+  return { seen, close: () => c.endAsync(true) };
+}
+
+export const FAILOVER_STATIONS = 13;
+
+/**
+ * Two collectors share the acks (`loa collect --shared`, PostgreSQL); one of them is frozen
+ * (SIGSTOP) while 13 stations' acks for a broadcast to `all` stream in, so its share piles up
+ * unacknowledged, then SIGKILLed. The other takes over without a restart, central/state never
+ * says offline, and what the dead one took with it is re-sent by the stations when
+ * central/state's view changes. Then the dead one is started again.
+ */
+export function collectorFailover(reps: number): Promise<FaultResult> {
+  const specs = Array.from({ length: FAILOVER_STATIONS }, (_, i) => ({ id: `fo-${String(i + 1).padStart(2, '0')}` }));
+  return run(
+    'one of two collectors SIGKILLed mid-broadcast (shared subscription, PostgreSQL)',
+    reps,
+    specs,
+    async (ctx) => {
+      const watch = await watchCentralState(ctx);
+      try {
+        await until(() => watch.seen.some((s) => s.online && s.collectors === 2), 20_000, 'central/state online with 2 collectors');
+        const tone = await ctx.ctl.publishMedia(fixture('tone-3s.wav'));
+        const ids = ctx.stations.map((s) => s.id);
+        const live = ctx.collectors.slice(-2);
+        for (let i = 0; i < reps; i++) {
+          const victim = i % 2;
+          const env = ctx.ctl.envelope('announce', { title: `failover ${i + 1}`, audio: { kind: 'media', ...tone } }, { all: true }, ctx.key);
+          ctx.sent.push(env.id);
+          const mark = watch.seen.length;
+          await ctx.ctl.client.publishAsync(ctx.ctl.topics.allCmd(), JSON.stringify(env), { qos: 1 });
+          // Mid-stream: every `received` is in, `started` and `completed` are still coming.
+          await until(
+            async () => (await centralAcks(ctx.central)).filter((a) => a.commandId === env.id && a.state === 'received').length === ids.length,
+            30_000,
+            `${env.id}: received from all ${ids.length} stations`,
+          );
+          // Frozen first, so its share of the stream piles up unacknowledged in its session
+          // (QoS 1 in flight and queued at the broker) and dies with it: the worst case.
+          const frozen = live[victim]!;
+          process.kill(frozen.pid, 'SIGSTOP');
+          try {
+            for (const id of ids) await ctx.ctl.waitForAck((a) => a.commandId === env.id && a.station === id && a.state === 'completed', 30_000);
+          } finally {
+            const committed = new Set((await centralAcks(ctx.central)).filter((a) => a.commandId === env.id).map((a) => a.id));
+            const onWire = new Set(ctx.ctl.acks.filter((a) => a.commandId === env.id).map((a) => a.id));
+            const held = [...onWire].filter((id) => !committed.has(id)).length;
+            await frozen.kill9();
+            check(ctx, `run ${i + 1}: the killed collector held acks nobody had committed`, held > 0, `${held} of ${onWire.size} acks on the wire not committed at the kill`);
+          }
+          await until(
+            async () => {
+              const done = new Set((await centralAcks(ctx.central)).filter((a) => a.commandId === env.id && a.state === 'completed').map((a) => a.station));
+              return ids.every((id) => done.has(id));
+            },
+            60_000,
+            `${env.id}: completed from every station after the kill`,
+          );
+          const after = watch.seen.slice(mark);
+          check(
+            ctx,
+            `run ${i + 1}: central/state never said offline while a collector lived`,
+            after.every((s) => s.online),
+            JSON.stringify(after.filter((s) => !s.online)),
+          );
+          check(
+            ctx,
+            `run ${i + 1}: central/state announced 1 collector after the kill (stations re-send)`,
+            after.some((s) => s.online && s.collectors === 1),
+          );
+          for (const st of ctx.stations) {
+            const wav = wavFor(st, env.id);
+            if (wav.length !== 1) check(ctx, `run ${i + 1}: ${st.id} aired it once`, false, `${wav.length} WAV`);
+          }
+          // The dead one comes back under its own client id; the group is two again.
+          const again = await startCollector(ctx.central, { shared: SHARED_GROUP, clientId: `loa-central-${victim + 1}` });
+          ctx.collectors.push(again);
+          live[victim] = again;
+          await until(() => watch.seen.slice(mark).some((s) => s.online && s.collectors === 2), 20_000, 'central/state with 2 collectors again');
+        }
+      } finally {
+        await watch.close();
+      }
+    },
+    undefined,
+    { postgres: true, sharedCollectors: 2 },
+  );
+}
+
 export const FAULT_CASES: Record<string, (reps: number) => Promise<FaultResult>> = {
   brokerKill,
   daemonKill,
   collectorDown,
+  collectorFailover,
   brokerDownAtSchedule,
   cacheQuota,
   clockStep,

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
 import { stringify } from 'yaml';
 import { Ack, Topics } from '../../protocol/index.js';
 import { type MosquittoBroker, startMosquitto } from '../mosquitto.js';
@@ -203,14 +204,23 @@ export interface Central {
   centralUser: string;
   centralPassword: string;
   stationPassword(id: string): string;
+  /** The password of a bridge user (fleet `bridges`), for a bridged ward broker. */
+  bridgePassword(id: string): string;
   /** CA of the generated TLS listener (when tls: true). */
   caFile?: string;
-  /** The central database the collector writes. */
+  /** The central database the collector writes: a SQLite file, or a postgres:// URL. */
   database: string;
   stop(): Promise<void>;
 }
 
-function fleetYaml(url: string, stationUrl: string, stations: FleetStation[], groups: string[]): string {
+function fleetYaml(
+  url: string,
+  stationUrl: string,
+  stations: FleetStation[],
+  groups: string[],
+  database = 'central/central.sqlite',
+  bridges: { id: string; stations: string[] }[] = [],
+): string {
   return stringify({
     broker: {
       urls: [url],
@@ -220,9 +230,10 @@ function fleetYaml(url: string, stationUrl: string, stations: FleetStation[], gr
       clientId: 'loa-central',
       listener: { stationPort: 1884 },
     },
-    database: 'central/central.sqlite',
+    database,
     groups: groups.map((g) => ({ id: g, name: `Group ${g}` })),
     stations: stations.map((s) => ({ id: s.id, name: `Station ${s.id}`, groups: s.groups ?? [] })),
+    ...(bridges.length ? { bridges } : {}),
   });
 }
 
@@ -230,11 +241,11 @@ function fleetYaml(url: string, stationUrl: string, stations: FleetStation[], gr
  * A fleet file, `loa broker config --out` run as a real subprocess, and mosquitto started from
  * exactly that mosquitto.conf (listeners and persistence dir moved into a temp dir by the harness).
  */
-export async function startCentral(stations: FleetStation[], opts: { tls?: boolean } = {}): Promise<Central> {
+export async function startCentral(stations: FleetStation[], opts: { tls?: boolean; database?: string; bridges?: { id: string; stations: string[] }[] } = {}): Promise<Central> {
   const dir = tempDir('central');
   const groups = [...new Set(stations.flatMap((s) => s.groups ?? []))];
   const fleetFile = path.join(dir, 'fleet.yaml');
-  writeFileSync(fleetFile, fleetYaml('mqtt://127.0.0.1:1', 'mqtt://127.0.0.1:1', stations, groups));
+  writeFileSync(fleetFile, fleetYaml('mqtt://127.0.0.1:1', 'mqtt://127.0.0.1:1', stations, groups, opts.database, opts.bridges));
   const brokerDir = path.join(dir, 'broker');
   const r = await runLoa(['--fleet', fleetFile, 'broker', 'config', '--out', brokerDir, ...(opts.tls ? [] : ['--no-tls']), '--json']);
   if (r.code !== 0) throw new Error(`loa broker config failed (${r.code}): ${r.stderr}${r.stdout}`);
@@ -242,7 +253,7 @@ export async function startCentral(stations: FleetStation[], opts: { tls?: boole
   if (opts.tls && result.tls !== 'generated') throw new Error(`loa broker config did not generate TLS material (tls: ${result.tls})`);
   const broker = await startMosquitto({ configText: readFileSync(result.conf, 'utf8') });
   if (!broker.stationUrl) throw new Error('loa broker config wrote no plain station listener');
-  writeFileSync(fleetFile, fleetYaml(broker.url, broker.stationUrl, stations, groups));
+  writeFileSync(fleetFile, fleetYaml(broker.url, broker.stationUrl, stations, groups, opts.database, opts.bridges));
   const read = (p: string) => readFileSync(path.join(dir, p), 'utf8').trim();
   return {
     dir,
@@ -253,44 +264,82 @@ export async function startCentral(stations: FleetStation[], opts: { tls?: boole
     centralUser: 'loa-central',
     centralPassword: read('secrets/central.password'),
     stationPassword: (id) => read(`secrets/stations/${id}.password`),
+    bridgePassword: (id) => read(`secrets/bridges/${id}.password`),
     caFile: result.caCert,
-    database: path.join(dir, 'central', 'central.sqlite'),
-    stop: () => broker.stop(),
+    database: opts.database ?? path.join(dir, 'central', 'central.sqlite'),
+    async stop() {
+      await closeCentralPool(opts.database);
+      await broker.stop();
+    },
   };
 }
 
-/** `loa collect` as a subprocess with the fleet's persistent session. */
-export async function startCollector(central: Central): Promise<Proc> {
-  const p = spawnProc(LOA_BIN, ['--fleet', central.fleetFile, 'collect']);
+/**
+ * `loa collect` as a subprocess: by default with the fleet's persistent session; with `shared`,
+ * one of several collectors (`--shared GROUP --client-id ID`).
+ */
+export async function startCollector(central: Central, opts: { shared?: string; clientId?: string } = {}): Promise<Proc> {
+  const extra = [...(opts.shared ? ['--shared', opts.shared] : []), ...(opts.clientId ? ['--client-id', opts.clientId] : [])];
+  const p = spawnProc(LOA_BIN, ['--fleet', central.fleetFile, 'collect', ...extra]);
   await p.waitForLog(/connected|kết nối/i, 20_000);
   return p;
 }
 
-/** Rows the collector committed, read from its SQLite database. */
-export function centralAcks(central: Central, station?: string): Ack[] {
+const pools = new Map<string, pg.Pool>();
+const isPg = (database: string) => /^postgres(ql)?:\/\//.test(database);
+
+async function closeCentralPool(database: string | undefined): Promise<void> {
+  const pool = database ? pools.get(database) : undefined;
+  if (!pool) return;
+  pools.delete(database!);
+  await pool.end().catch(() => undefined);
+}
+
+/** Rows of the central database (SQLite file or PostgreSQL), read as an outsider would. */
+async function centralQuery<T>(central: Central, sql: string, params: unknown[] = []): Promise<T[]> {
+  if (isPg(central.database)) {
+    let pool = pools.get(central.database);
+    if (!pool) {
+      pool = new pg.Pool({ connectionString: central.database, max: 2 });
+      pool.on('error', () => undefined);
+      pools.set(central.database, pool);
+    }
+    try {
+      let n = 0;
+      return (
+        await pool.query(
+          sql.replace(/\?/g, () => `$${++n}`),
+          params,
+        )
+      ).rows as T[];
+    } catch (e) {
+      // The collector has not created its tables yet.
+      if ((e as { code?: string }).code === '42P01') return [];
+      throw e;
+    }
+  }
   if (!existsSync(central.database)) return [];
   const db = new Database(central.database, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    const rows = (station ? db.prepare('SELECT json FROM acks WHERE station = ? ORDER BY seq').all(station) : db.prepare('SELECT json FROM acks ORDER BY station, seq').all()) as {
-      json: string;
-    }[];
-    return rows.map((r) => JSON.parse(r.json) as Ack);
+    return db.prepare(sql).all(...params) as T[];
   } finally {
     db.close();
   }
 }
 
+/** Rows the collector committed. */
+export async function centralAcks(central: Central, station?: string): Promise<Ack[]> {
+  const rows = station
+    ? await centralQuery<{ json: string }>(central, 'SELECT json FROM acks WHERE station = ? ORDER BY seq', [station])
+    : await centralQuery<{ json: string }>(central, 'SELECT json FROM acks ORDER BY station, seq');
+  return rows.map((r) => JSON.parse(r.json) as Ack);
+}
+
 /** Rows whose (station, db, seq) appears more than once in the central table (UNIQUE should make this 0). */
-export function centralDuplicateRows(central: Central): number {
-  if (!existsSync(central.database)) return 0;
-  const db = new Database(central.database, { readonly: true, fileMustExist: true });
-  try {
-    const r = db.prepare('SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT station, db, seq FROM acks)) AS d FROM acks').get() as { d: number };
-    return r.d;
-  } finally {
-    db.close();
-  }
+export async function centralDuplicateRows(central: Central): Promise<number> {
+  const r = await centralQuery<{ d: number | string }>(central, 'SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT station, db, seq FROM acks) k) AS d FROM acks');
+  return Number(r[0]?.d ?? 0);
 }
 
 // ---- station daemons -----------------------------------------------------------------------
