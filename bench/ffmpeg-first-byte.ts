@@ -1,11 +1,21 @@
 // Bare ffmpeg: wall time from spawn() to the first byte of decoded PCM on its stdout.
 // This is the floor under any "decode an uncached clip and put it on air" path.
 import { spawn } from 'node:child_process';
+import { liveDecodeArgs } from '../daemon/media/prepare.js';
 import { findFfmpeg } from '../io/ffmpeg.js';
 import { sleep, wallNow } from './lib.js';
 
-/** The arguments the daemon uses to decode an uncached clip straight to the output (daemon/media/audio.ts). */
+/**
+ * The arguments the daemon uses to decode a clip that is not prepared yet straight to the
+ * output, single-pass loudness normalisation included (daemon/media/prepare.ts liveDecodeArgs,
+ * at the default target), here reading a file rather than the station's pipe.
+ */
 export function daemonDecodeArgs(file: string): string[] {
+  return liveDecodeArgs(file, { targetLufs: -16, truePeakDb: -1.5 });
+}
+
+/** The same decode without the loudness filter (what the daemon ran before it normalised first airings). */
+export function plainDecodeArgs(file: string): string[] {
   return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file, '-map', '0:a:0', '-f', 's16le', '-acodec', 'pcm_s16le', '-ar', '48000', '-ac', '1', 'pipe:1'];
 }
 
@@ -28,17 +38,24 @@ export function firstByteMs(args: string[], bin = ffmpegPath()): Promise<number>
   });
 }
 
-/** `serial` runs one after another; `concurrent` starts `width` at once per round. */
-export async function bareFirstByte(files: string[], opts: { serial: number; rounds: number; width: number }): Promise<{ serial: number[]; concurrent: number[] }> {
+/**
+ * `serial` runs one after another; `concurrent` starts `width` at once per round. `args`: the
+ * decode arguments (default: the daemon's, daemonDecodeArgs).
+ */
+export async function bareFirstByte(
+  files: string[],
+  opts: { serial: number; rounds: number; width: number; args?: (file: string) => string[] },
+): Promise<{ serial: number[]; concurrent: number[] }> {
   const bin = ffmpegPath();
+  const args = opts.args ?? daemonDecodeArgs;
   // Warm the page cache and the binary once.
-  for (const f of files.slice(0, 2)) await firstByteMs(daemonDecodeArgs(f), bin);
+  for (const f of files.slice(0, 2)) await firstByteMs(args(f), bin);
   const serial: number[] = [];
-  for (let i = 0; i < opts.serial; i++) serial.push(await firstByteMs(daemonDecodeArgs(files[i % files.length]!), bin));
+  for (let i = 0; i < opts.serial; i++) serial.push(await firstByteMs(args(files[i % files.length]!), bin));
   const concurrent: number[] = [];
   for (let r = 0; r < opts.rounds; r++) {
     const f = files[r % files.length]!;
-    concurrent.push(...(await Promise.all(Array.from({ length: opts.width }, () => firstByteMs(daemonDecodeArgs(f), bin)))));
+    concurrent.push(...(await Promise.all(Array.from({ length: opts.width }, () => firstByteMs(args(f), bin)))));
     await sleep(100);
   }
   return { serial, concurrent };

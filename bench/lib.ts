@@ -210,3 +210,8 @@ export function progress(line: string): void {
 export function benchStationId(i: number): string {
   return `bench-st-${String(i).padStart(4, '0')}`;
 }
+
+/** Simulated station ids of the scale bench (sim-stations.ts and its fleet file agree on these). */
+export function simStationId(i: number): string {
+  return `sim-${String(i).padStart(5, '0')}`;
+}

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readWavInfo } from '../daemon/outputs/wav.js';
 import type { Ack } from '../protocol/index.js';
+import { measureLoudness } from '../support/audio.js';
 import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
 import { makeKey, TestController, type TestKey, writeStationConfig } from '../support/station.js';
 import { daemonDecodeArgs, ffmpegPath } from './ffmpeg-first-byte.js';
@@ -36,7 +37,7 @@ export interface Fleet {
 export async function startFleet(
   broker: MosquittoBroker,
   keys: Keys,
-  opts: { chime: boolean; tag: string; count?: number; env?: Record<string, string>; nodeArgs?: string[] },
+  opts: { chime: boolean; tag: string; count?: number; env?: Record<string, string>; nodeArgs?: string[]; collector?: boolean },
 ): Promise<Fleet> {
   const n = opts.count ?? STATION_COUNT;
   const stations: BenchStation[] = [];
@@ -52,6 +53,7 @@ export async function startFleet(
       keys: [keys.office, keys.deputy],
       alertQuorum: 2,
       chimes: opts.chime ? { emergency: fixture('chime-emergency.wav') } : {},
+      ...(opts.collector ? { collector: true } : {}),
     });
     stations.push(spawnStation(id, dir, cfg, opts.env, opts.nodeArgs));
   }
@@ -66,7 +68,7 @@ export async function startFleet(
   };
 }
 
-async function waitAcks(ctl: TestController, ids: string[], broadcastId: string, state: Ack['state'], timeoutMs = 30_000): Promise<void> {
+export async function waitAcks(ctl: TestController, ids: string[], broadcastId: string, state: Ack['state'], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const have = new Set(ctl.acks.filter((a) => a.broadcastId === broadcastId && a.state === state).map((a) => a.station));
@@ -85,7 +87,7 @@ export async function waitPrepared(fleet: Fleet, sha256: string, timeoutMs = 60_
   await Promise.all(fleet.stations.map((s) => s.waitForLog((l) => l.msg === 'media prepared' && l.sha256 === sha256, timeoutMs)));
 }
 
-async function waitFirstFrames(fleet: Fleet, key: string, timeoutMs = 10_000): Promise<number[]> {
+export async function waitFirstFrames(fleet: Fleet, key: string, timeoutMs = 10_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const at = fleet.stations.map((s) => s.firstFrames.get(key));
@@ -129,14 +131,14 @@ export async function makeClips(dir: string, count: number, prefix: string, base
   return files;
 }
 
-function alertEnvelope(ctl: TestController, keys: Keys, audio: { sha256: string; size: number }, station?: string) {
+export function alertEnvelope(ctl: TestController, keys: Keys, audio: { sha256: string; size: number }, station?: string) {
   const target = station ? { stations: [station] } : { all: true };
   const env = ctl.envelope('alert', { title: 'bench', test: false, maxDurationSec: 1, audio: { kind: 'media', ...audio } }, target, keys.office);
   return ctl.cosign(env, keys.deputy);
 }
 
 /** Publish a signed alert on all/cmd (or one station's cmd); returns the wall time just before the publish call. */
-async function publishAlert(ctl: TestController, env: object, station?: string): Promise<number> {
+export async function publishAlert(ctl: TestController, env: object, station?: string): Promise<number> {
   const payload = JSON.stringify(env);
   const topic = station ? ctl.topics.stationCmd(station) : ctl.topics.allCmd();
   const t0 = wallNow();
@@ -172,26 +174,53 @@ export async function cachedRounds(
   return { samples, rounds };
 }
 
-/** (b) uncached: a fresh clip each round, published to media/<sha> before the alert; no chime. */
-export async function uncachedRounds(fleet: Fleet, ctl: TestController, keys: Keys, clips: string[], rounds: number, warmup: number): Promise<EmergencyResult> {
+/**
+ * (b) uncached: a fresh clip each round, published to media/<sha> before the alert; no chime.
+ * `loudness`: integrated loudness (LUFS, ffmpeg ebur128) of every station's recording of each
+ * timed round: the clip's first airing, decoded live, before the station had prepared it.
+ */
+export async function uncachedRounds(
+  fleet: Fleet,
+  ctl: TestController,
+  keys: Keys,
+  clips: string[],
+  rounds: number,
+  warmup: number,
+): Promise<EmergencyResult & { loudness: number[] }> {
   const samples: number[] = [];
+  const timed: string[] = [];
   for (let r = 0; r < warmup + rounds; r++) {
     const media = await ctl.publishMedia(clips[r]!);
     const env = alertEnvelope(ctl, keys, media);
     const t0 = await publishAlert(ctl, env);
     await waitAcks(ctl, fleet.ids, env.id, 'completed', 60_000);
     const at = await waitFirstFrames(fleet, env.id);
-    if (r >= warmup) samples.push(...at.map((a) => a - t0));
+    if (r >= warmup) {
+      samples.push(...at.map((a) => a - t0));
+      timed.push(env.id);
+    }
     // Let each station finish normalising the clip into its cache before the next round.
     await waitPrepared(fleet, media.sha256);
     await sleep(250);
   }
-  return { samples, rounds };
+  // Measured after the timed rounds, so the analysis does not load the machine during them.
+  const loudness: number[] = [];
+  for (const id of timed) {
+    for (const s of fleet.stations) {
+      const outDir = path.join(s.dir, 'out', 'main');
+      const wav = readdirSync(outDir).find((f) => f.endsWith('.wav') && f.includes(id));
+      if (!wav) throw new Error(`${s.id}: no recording of ${id}`);
+      loudness.push((await measureLoudness(path.join(outDir, wav))).integratedLufs);
+    }
+  }
+  return { samples, rounds, loudness };
 }
 
 /**
  * Preemption: a normal announce (music-10s) is on air at every station; an alert arrives at T0.
- * The preempted WAV ends at its first frame + its duration (file output paces 20 ms chunks).
+ * The preempted airing went off air when its last chunk was handed to the output: the daemon
+ * logs that moment ("last frame on air", from the pacer), so latency = that − T0. (Before, this
+ * was estimated as its first frame + the recorded WAV's duration.)
  */
 export async function preemptionRounds(
   fleet: Fleet,
@@ -200,9 +229,10 @@ export async function preemptionRounds(
   alertClip: { sha256: string; size: number },
   rounds: number,
   warmup: number,
-): Promise<{ samples: number[] }> {
+): Promise<{ samples: number[]; estimated: number[] }> {
   const music = await ctl.publishMedia(fixture('music-10s.mp3'));
   const samples: number[] = [];
+  const estimated: number[] = [];
   const pending: { announceId: string; t0: number }[] = [];
   for (let r = 0; r < warmup + rounds; r++) {
     const ann = ctl.envelope('announce', { title: 'music', audio: { kind: 'media', ...music } }, { all: true }, keys.office);
@@ -218,15 +248,16 @@ export async function preemptionRounds(
   }
   for (const { announceId, t0 } of pending) {
     for (const s of fleet.stations) {
+      const last = await s.waitForLog((l) => l.msg === 'last frame on air' && l.key === announceId, 10_000);
+      samples.push((last.at as number) - t0);
+      // The old estimate, for comparison: first frame + the recorded WAV's duration.
       const first = s.firstFrames.get(announceId);
       const outDir = path.join(s.dir, 'out', 'main');
       const wav = readdirSync(outDir).find((f) => f.endsWith('.wav') && f.includes(announceId));
-      if (first === undefined || !wav) throw new Error(`${s.id}: preempted announce ${announceId} has no first frame or WAV`);
-      const info = await readWavInfo(path.join(outDir, wav));
-      samples.push(first + info.durationMs - t0);
+      if (first !== undefined && wav) estimated.push(first + (await readWavInfo(path.join(outDir, wav))).durationMs - t0);
     }
   }
-  return { samples };
+  return { samples, estimated };
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type SignedType,
   Topics,
   type TrustedKey,
+  timezoneError,
   trustedKey,
 } from '../protocol/index.js';
 import { type ZoneOutputConfig, ZoneOutputSchema } from '../protocol/zone-output.js';
@@ -50,12 +51,7 @@ const Argv = z
 const Clock = z.string({ error: 'expected a time of day "HH:MM"' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day "HH:MM" (00:00 to 23:59)');
 
 function validTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
+  return timezoneError(tz) === undefined;
 }
 
 function validBrokerUrl(url: string): boolean {

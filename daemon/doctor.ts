@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { IPublishPacket } from 'mqtt';
 import { ffmpegVersion, findFfmpeg, runFfmpeg } from '../io/ffmpeg.js';
 import { t } from '../io/i18n.js';
@@ -11,6 +12,8 @@ import { ConfigError, loadStationConfig, type StationConfig } from './config.js'
 import { createOutput } from './outputs/output.js';
 import { StationStore } from './store.js';
 import { type StationStatus, statusFile } from './telemetry.js';
+
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 
 interface Check {
   name: string;

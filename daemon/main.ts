@@ -1,13 +1,18 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import pino from 'pino';
+import { createRequire } from 'node:module';
+import type * as Commander from 'commander';
+import type Pino from 'pino';
 import { t } from '../io/i18n.js';
 import { SOFTWARE_VERSION } from '../io/version.js';
 import { clockFromEnv } from './clock.js';
 import { ConfigError, loadStationConfig, stationConfigWarnings } from './config.js';
-import { runDoctor } from './doctor.js';
-import { printAsRun } from './log-command.js';
 import { Station } from './station.js';
+
+// CommonJS packages by require (see io/mqtt.ts); `doctor` and `log` are loaded only when run:
+// a station that is just running never needs them.
+const require = createRequire(import.meta.url);
+const { Command, CommanderError } = require('commander') as typeof Commander;
+const pino = require('pino') as typeof Pino;
 
 const program = new Command('loa-station').description(t('station.description')).version(SOFTWARE_VERSION).exitOverride();
 
@@ -25,6 +30,7 @@ program
     const clock = clockFromEnv(process.env, (msg) => log('warn', msg));
     const station = new Station(config, clock, log, {
       onFirstFrame: (key, at) => logger.info({ key, at }, 'first frame on air'),
+      onLastFrame: (key, zone, at) => logger.info({ key, zone, at }, 'last frame on air'),
       // A database found corrupt while running: restart, and the next start moves it aside.
       onCorruptStore: () => void stop('store corrupt', 75),
     });
@@ -56,8 +62,9 @@ program
   .option('--to <date>', t('station.opt.to'))
   .option('-n, --limit <n>', t('station.opt.limit'), '50')
   .option('--json', t('opt.json'))
-  .action((opts: { config: string; from?: string; to?: string; limit: string; json?: boolean }) => {
+  .action(async (opts: { config: string; from?: string; to?: string; limit: string; json?: boolean }) => {
     const config = loadStationConfig(opts.config);
+    const { printAsRun } = await import('./log-command.js');
     printAsRun(config, opts);
   });
 
@@ -69,6 +76,7 @@ program
   .option('--wait <seconds>', t('station.opt.doctorWait'), '20')
   .option('--clear-store-reset', t('station.opt.clearStoreReset'))
   .action(async (opts: { config: string; json?: boolean; wait: string; clearStoreReset?: boolean }) => {
+    const { runDoctor } = await import('./doctor.js');
     process.exitCode = await runDoctor(opts.config, {
       json: opts.json === true,
       waitSec: Math.max(0, Math.min(120, Number(opts.wait) || 0)),

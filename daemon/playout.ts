@@ -44,6 +44,8 @@ export interface PlayoutOptions {
   log: (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
   /** Called when an airing reaches its first frame: the time-to-air measurement point. */
   onFirstFrame?: (key: string, at: number) => void;
+  /** Called when an airing's last chunk left for a zone's output (a preempted one: when it really went off air). */
+  onLastFrame?: (key: string, zone: string, at: number) => void;
 }
 
 /**
@@ -274,7 +276,10 @@ export class Playout {
       startedAt: a.startedAt,
       policy: a.job.spec.policy,
     }));
-    return { now, queue, playing, quietHours: this.o.quietHours, localMinutes: localMinutesOf(now, this.o.timezone), stopped: this.stopped };
+    // Local time matters only to quiet hours; without any, no time-zone arithmetic (ICU's date
+    // formatting keeps megabytes resident once used).
+    const localMinutes = this.o.quietHours.length > 0 ? localMinutesOf(now, this.o.timezone) : 0;
+    return { now, queue, playing, quietHours: this.o.quietHours, localMinutes, stopped: this.stopped };
   }
 
   private arm(input: DecideInput): void {
@@ -411,7 +416,10 @@ export class Playout {
           (t) => this.firstFrame(a, t),
           () => undefined,
         );
-        return handle.done;
+        return handle.done.then((r) => {
+          if (r.lastFrameAt !== undefined) this.o.onLastFrame?.(job.key, z.id, r.lastFrameAt);
+          return r;
+        });
       }),
     );
     cleanups.forEach((c) => c());

@@ -53,7 +53,7 @@ export class Station {
     readonly config: StationConfig,
     readonly clock: Clock,
     private readonly log: Logger,
-    hooks: { onFirstFrame?: (key: string, at: number) => void; onCorruptStore?: () => void } = {},
+    hooks: { onFirstFrame?: (key: string, at: number) => void; onLastFrame?: (key: string, zone: string, at: number) => void; onCorruptStore?: () => void } = {},
   ) {
     const topics = new Topics(config.broker.topicRoot);
     const logErr: Logger = (level, msg, extra) => {
@@ -130,6 +130,7 @@ export class Station {
       chimes: config.chimes,
       testPreamble: config.testAlerts.preamble,
       ffmpegPath: config.ffmpeg,
+      loudness: config.loudness,
       concurrency: config.cache.concurrency,
       relaySchemes: config.relay.schemes,
       fetchMqtt: (sha, timeoutMs) => this.media.fetch(sha, timeoutMs),
@@ -149,6 +150,7 @@ export class Station {
       stallMs: config.stallSec * 1000,
       log: logErr,
       onFirstFrame: hooks.onFirstFrame,
+      onLastFrame: hooks.onLastFrame,
     });
     this.scheduler = new Scheduler({
       store: this.store,
@@ -192,7 +194,7 @@ export class Station {
     // ---- who listens to what ------------------------------------------------------------
     // A command arrives: transport → inbound (verify, store, acks) → job-added → media + playout.
     events.on('job-added', ({ job }) => {
-      this.audio.prefetch(job.spec.audio, job.priority === 'emergency');
+      this.audio.prefetch(job.spec.audio, job.priority === 'emergency', job.commandType === 'alert');
       this.playout.enqueue(job);
     });
     events.on('job-queued', ({ job }) => {
@@ -232,13 +234,15 @@ export class Station {
   }
 
   async start(): Promise<void> {
+    // Outputs ready before the first command: an airing pays none of their set-up.
+    await Promise.all([...this.outputs.values()].map((o) => o.prepare?.()));
     await this.cache.init();
     // Chimes lead every emergency: ready before anything connects. The test preamble is only
     // for test alerts (which wait for it), so it is prepared in the background.
     await this.audio.prepareChimes();
     void this.audio.prepareTestPreamble().then(() => this.playout.poke());
     // Media for anything still pending (after a restart) and the applied schedule.
-    for (const job of this.store.openJobs()) this.audio.prefetch(job.spec.audio, job.priority === 'emergency');
+    for (const job of this.store.openJobs()) this.audio.prefetch(job.spec.audio, job.priority === 'emergency', job.commandType === 'alert');
     const s = this.store.currentSchedule();
     if (s) for (const item of s.body.items) this.audio.prefetch(item.audio);
     this.playout.start();

@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Ack, AudioRef, Priority, ScheduleBody, StoreReset } from '../protocol/index.js';
+
+// CommonJS packages are loaded with require: importing them from ESM makes Node analyse their
+// source for named exports, which costs a resident station memory it never gives back.
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 
 /** What the engine needs to air one broadcast; persisted so a restart resumes it. */
 export interface JobSpec {
@@ -103,7 +108,7 @@ const SCHEMA_VERSION = 2;
  * the speakers and loses no ack.
  */
 export class StationStore {
-  db: Database.Database;
+  db: BetterSqlite3.Database;
   /** Set when this process found the previous database unreadable and started a new one. */
   readonly reset: StoreReset | undefined;
   private deferred: { run: () => void; at: number; label: string }[] = [];
@@ -147,7 +152,7 @@ export class StationStore {
     }
   }
 
-  private static openWritable(path: string): Database.Database {
+  private static openWritable(path: string): BetterSqlite3.Database {
     const db = new Database(path);
     try {
       db.pragma('journal_mode = WAL');
@@ -169,10 +174,28 @@ export class StationStore {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * A prepared statement, compiled once per store: the inbound path runs about a dozen per
+   * command, and compiling them each time cost more CPU than the rest of the transaction.
+   */
+  private sql(source: string): BetterSqlite3.Statement {
+    let st = this.statements.get(source);
+    if (!st) {
+      st = this.db.prepare(source);
+      this.statements.set(source, st);
+    }
+    return st;
+  }
+
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
   /** The random id acks are numbered under (see Ack.db). */
   dbId(): string {
-    return this.getMeta('db_id')!;
+    this.dbIdCache ??= this.getMeta('db_id')!;
+    return this.dbIdCache;
   }
+
+  private dbIdCache: string | undefined;
 
   /** A reset found earlier (this run or a previous one) and not yet cleared by an operator (`loa-station doctor --clear-store-reset`). */
   storeReset(): StoreReset | undefined {
@@ -276,12 +299,12 @@ export class StationStore {
   // ---- meta -------------------------------------------------------------------------------
 
   getMeta(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   setMeta(key: string, value: string | number): void {
-    this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, String(value));
+    this.sql('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, String(value));
   }
 
   /** The connection epoch: +1 per broker connection, so central can order births and wills. */
@@ -301,96 +324,98 @@ export class StationStore {
   // ---- replay memory ----------------------------------------------------------------------
 
   seenId(id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM commands WHERE id = ?').get(id) !== undefined;
+    return this.sql('SELECT 1 FROM commands WHERE id = ?').get(id) !== undefined;
   }
 
   highestSeq(issuer: string): number | undefined {
-    const row = this.db.prepare('SELECT highest_seq FROM issuers WHERE issuer = ?').get(issuer) as { highest_seq: number } | undefined;
+    const row = this.sql('SELECT highest_seq FROM issuers WHERE issuer = ?').get(issuer) as { highest_seq: number } | undefined;
     return row?.highest_seq;
   }
 
   recordCommand(c: { id: string; type: string; issuer: string; seq: number; expiresAt: number; raw: string }, now: number): void {
-    this.db
-      .prepare('INSERT OR IGNORE INTO commands(id, type, issuer, seq, received_at, expires_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(c.id, c.type, c.issuer, c.seq, now, c.expiresAt, c.raw);
-    this.db
-      .prepare('INSERT INTO issuers(issuer, highest_seq) VALUES (?, ?) ON CONFLICT(issuer) DO UPDATE SET highest_seq = max(highest_seq, excluded.highest_seq)')
-      .run(c.issuer, c.seq);
+    this.sql('INSERT OR IGNORE INTO commands(id, type, issuer, seq, received_at, expires_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      c.id,
+      c.type,
+      c.issuer,
+      c.seq,
+      now,
+      c.expiresAt,
+      c.raw,
+    );
+    this.sql('INSERT INTO issuers(issuer, highest_seq) VALUES (?, ?) ON CONFLICT(issuer) DO UPDATE SET highest_seq = max(highest_seq, excluded.highest_seq)').run(c.issuer, c.seq);
   }
 
   /** Forget commands long expired: the seq floor and expiry check still reject their replays. */
   pruneCommands(before: number): number {
-    return this.db.prepare('DELETE FROM commands WHERE expires_at < ?').run(before).changes;
+    return this.sql('DELETE FROM commands WHERE expires_at < ?').run(before).changes;
   }
 
   // ---- held commands (signed correctly, but not yet valid by this box's clock) -------------
 
   holdCommand(h: HeldCommand): void {
-    this.db.prepare('INSERT OR IGNORE INTO held(id, raw, topic, held_at, until) VALUES (?, ?, ?, ?, ?)').run(h.id, h.raw, h.topic, h.heldAt, h.until);
+    this.sql('INSERT OR IGNORE INTO held(id, raw, topic, held_at, until) VALUES (?, ?, ?, ?, ?)').run(h.id, h.raw, h.topic, h.heldAt, h.until);
   }
 
   heldCommands(): HeldCommand[] {
-    return (
-      this.db.prepare('SELECT id, raw, topic, held_at, until FROM held ORDER BY held_at').all() as { id: string; raw: string; topic: string; held_at: number; until: number }[]
-    ).map((r) => ({ id: r.id, raw: r.raw, topic: r.topic, heldAt: r.held_at, until: r.until }));
+    return (this.sql('SELECT id, raw, topic, held_at, until FROM held ORDER BY held_at').all() as { id: string; raw: string; topic: string; held_at: number; until: number }[]).map(
+      (r) => ({ id: r.id, raw: r.raw, topic: r.topic, heldAt: r.held_at, until: r.until }),
+    );
   }
 
   heldCount(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM held').get() as { n: number }).n;
+    return (this.sql('SELECT count(*) AS n FROM held').get() as { n: number }).n;
   }
 
   releaseHeld(id: string): void {
-    this.db.prepare('DELETE FROM held WHERE id = ?').run(id);
+    this.sql('DELETE FROM held WHERE id = ?').run(id);
   }
 
   // ---- schedule ---------------------------------------------------------------------------
 
   currentSchedule(): { version: number; commandId: string; body: ScheduleBody } | undefined {
-    const row = this.db.prepare('SELECT version, command_id, body FROM schedules ORDER BY version DESC LIMIT 1').get() as
+    const row = this.sql('SELECT version, command_id, body FROM schedules ORDER BY version DESC LIMIT 1').get() as
       | { version: number; command_id: string; body: string }
       | undefined;
     return row ? { version: row.version, commandId: row.command_id, body: JSON.parse(row.body) as ScheduleBody } : undefined;
   }
 
   saveSchedule(version: number, commandId: string, body: ScheduleBody, now: number): void {
-    this.db.prepare('INSERT INTO schedules(version, command_id, body, applied_at) VALUES (?, ?, ?, ?)').run(version, commandId, JSON.stringify(body), now);
+    this.sql('INSERT INTO schedules(version, command_id, body, applied_at) VALUES (?, ?, ?, ?)').run(version, commandId, JSON.stringify(body), now);
     // Keep a short history for diagnosis; the newest is what plays.
-    this.db.prepare('DELETE FROM schedules WHERE version NOT IN (SELECT version FROM schedules ORDER BY version DESC LIMIT 10)').run();
+    this.sql('DELETE FROM schedules WHERE version NOT IN (SELECT version FROM schedules ORDER BY version DESC LIMIT 10)').run();
   }
 
   // ---- jobs -------------------------------------------------------------------------------
 
   /** Insert a job once; returns false if that broadcast key already exists (idempotent). */
   addJob(job: JobRow): boolean {
-    const r = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO jobs(key, command_id, command_type, item_id, priority, zones, ready_at, enqueued_at, spec, state)
+    const r = this.sql(
+      `INSERT OR IGNORE INTO jobs(key, command_id, command_type, item_id, priority, zones, ready_at, enqueued_at, spec, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(job.key, job.commandId, job.commandType, job.itemId ?? null, job.priority, JSON.stringify(job.zones), job.readyAt, job.enqueuedAt, JSON.stringify(job.spec), job.state);
+    ).run(job.key, job.commandId, job.commandType, job.itemId ?? null, job.priority, JSON.stringify(job.zones), job.readyAt, job.enqueuedAt, JSON.stringify(job.spec), job.state);
     return r.changes === 1;
   }
 
   hasJob(key: string): boolean {
-    return this.db.prepare('SELECT 1 FROM jobs WHERE key = ?').get(key) !== undefined;
+    return this.sql('SELECT 1 FROM jobs WHERE key = ?').get(key) !== undefined;
   }
 
   setJobState(key: string, state: JobState): void {
-    this.db.prepare('UPDATE jobs SET state = ? WHERE key = ?').run(state, key);
+    this.sql('UPDATE jobs SET state = ? WHERE key = ?').run(state, key);
   }
 
   getJob(key: string): JobRow | undefined {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE key = ?').get(key) as RawJob | undefined;
+    const row = this.sql('SELECT * FROM jobs WHERE key = ?').get(key) as RawJob | undefined;
     return row ? toJob(row) : undefined;
   }
 
   /** Jobs not yet finished, including ones that were on air when the process died. */
   openJobs(): JobRow[] {
-    return (this.db.prepare("SELECT * FROM jobs WHERE state IN ('pending', 'playing') ORDER BY enqueued_at").all() as RawJob[]).map(toJob);
+    return (this.sql("SELECT * FROM jobs WHERE state IN ('pending', 'playing') ORDER BY enqueued_at").all() as RawJob[]).map(toJob);
   }
 
   pruneJobs(before: number): number {
-    return this.db.prepare("DELETE FROM jobs WHERE state NOT IN ('pending', 'playing') AND ready_at < ?").run(before).changes;
+    return this.sql("DELETE FROM jobs WHERE state NOT IN ('pending', 'playing') AND ready_at < ?").run(before).changes;
   }
 
   // ---- outbox -----------------------------------------------------------------------------
@@ -407,14 +432,16 @@ export class StationStore {
   }
 
   putOutbox(seq: number, ack: Omit<Ack, 'historical'>): void {
-    this.db.prepare('INSERT INTO outbox(seq, ack, sent) VALUES (?, ?, 0)').run(seq, JSON.stringify(ack));
+    this.sql('INSERT INTO outbox(seq, ack, sent) VALUES (?, ?, 0)').run(seq, JSON.stringify(ack));
   }
 
   /** Rows after `afterSeq`, oldest first: the publisher walks the outbox in batches. */
   outboxAfter(afterSeq: number, limit: number): OutboxRow[] {
-    return (this.db.prepare('SELECT seq, ack, sent FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as { seq: number; ack: string; sent: number }[]).map(
-      (r) => ({ seq: r.seq, ack: JSON.parse(r.ack), sent: r.sent === 1 }),
-    );
+    return (this.sql('SELECT seq, ack, sent FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as { seq: number; ack: string; sent: number }[]).map((r) => ({
+      seq: r.seq,
+      ack: JSON.parse(r.ack),
+      sent: r.sent === 1,
+    }));
   }
 
   outbox(limit = 10_000): OutboxRow[] {
@@ -422,48 +449,48 @@ export class StationStore {
   }
 
   outboxDepth(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+    return (this.sql('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
   }
 
   markSent(seqs: readonly number[]): void {
-    const upd = this.db.prepare('UPDATE outbox SET sent = 1 WHERE seq = ?');
+    const upd = this.sql('UPDATE outbox SET sent = 1 WHERE seq = ?');
     this.db.transaction(() => seqs.forEach((s) => upd.run(s)))();
   }
 
   dropOutbox(seqs: readonly number[]): number {
-    const del = this.db.prepare('DELETE FROM outbox WHERE seq = ?');
+    const del = this.sql('DELETE FROM outbox WHERE seq = ?');
     return this.db.transaction(() => seqs.reduce((n, s) => n + del.run(s).changes, 0))();
   }
 
   // ---- as-run -----------------------------------------------------------------------------
 
   addAsRun(r: AsRunRow): void {
-    this.db
-      .prepare(
-        `INSERT INTO asrun(broadcast_id, item_id, title, zone, priority, planned_at, started_at, ended_at, outcome, sha256, reason, file, test)
+    this.sql(
+      `INSERT INTO asrun(broadcast_id, item_id, title, zone, priority, planned_at, started_at, ended_at, outcome, sha256, reason, file, test)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        r.broadcastId,
-        r.itemId ?? null,
-        r.title,
-        r.zone,
-        r.priority,
-        r.plannedAt,
-        r.startedAt ?? null,
-        r.endedAt ?? null,
-        r.outcome,
-        r.sha256 ?? null,
-        r.reason ?? null,
-        r.file ?? null,
-        r.test ? 1 : 0,
-      );
+    ).run(
+      r.broadcastId,
+      r.itemId ?? null,
+      r.title,
+      r.zone,
+      r.priority,
+      r.plannedAt,
+      r.startedAt ?? null,
+      r.endedAt ?? null,
+      r.outcome,
+      r.sha256 ?? null,
+      r.reason ?? null,
+      r.file ?? null,
+      r.test ? 1 : 0,
+    );
   }
 
   asRun(opts: { from?: number; to?: number; limit?: number } = {}): AsRunRow[] {
-    const rows = this.db
-      .prepare('SELECT * FROM asrun WHERE planned_at >= ? AND planned_at <= ? ORDER BY planned_at DESC, id DESC LIMIT ?')
-      .all(opts.from ?? 0, opts.to ?? Number.MAX_SAFE_INTEGER, opts.limit ?? 100) as RawAsRun[];
+    const rows = this.sql('SELECT * FROM asrun WHERE planned_at >= ? AND planned_at <= ? ORDER BY planned_at DESC, id DESC LIMIT ?').all(
+      opts.from ?? 0,
+      opts.to ?? Number.MAX_SAFE_INTEGER,
+      opts.limit ?? 100,
+    ) as RawAsRun[];
     return rows.map((r) => ({
       broadcastId: r.broadcast_id,
       itemId: r.item_id ?? undefined,
@@ -482,7 +509,7 @@ export class StationStore {
   }
 
   pruneAsRun(before: number): number {
-    return this.db.prepare('DELETE FROM asrun WHERE planned_at < ?').run(before).changes;
+    return this.sql('DELETE FROM asrun WHERE planned_at < ?').run(before).changes;
   }
 
   // ---- retention ----------------------------------------------------------------------------
@@ -549,7 +576,7 @@ function toJob(r: RawJob): JobRow {
   };
 }
 
-function migrate(db: Database.Database): void {
+function migrate(db: BetterSqlite3.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) throw new Error(`station store schema ${version} is newer than this loa-station understands (${SCHEMA_VERSION})`);
   db.transaction(() => {

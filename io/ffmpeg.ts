@@ -215,6 +215,8 @@ export interface RunFfmpegOptions {
   maxStdoutBytes?: number;
   /** Unix niceness (0..19) for background work that must not slow what is on air. */
   niceness?: number;
+  /** Sees stderr as it arrives (e.g. to stop a run as soon as its input's header says enough). */
+  onStderr?: (text: string) => void;
 }
 
 export interface FfmpegResult {
@@ -240,6 +242,10 @@ export function runFfmpeg(args: string[], opts: RunFfmpegOptions = {}): Promise<
     } catch {
       /* not permitted here: run at normal priority */
     }
+  }
+  if (opts.onStderr) {
+    const fn = opts.onStderr;
+    handle.child.stderr?.on('data', (b: Buffer) => fn(b.toString('utf8')));
   }
   const maxStdout = opts.maxStdoutBytes ?? 256 * 1024 * 1024;
   const out: Buffer[] = [];

@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { createRequire } from 'node:module';
+import type { IClientOptions, MqttClient } from 'mqtt';
+
+// mqtt is CommonJS: loaded with require, so Node does not analyse its source for named exports
+// (memory a long-running station would keep).
+const mqtt = createRequire(import.meta.url)('mqtt') as typeof import('mqtt');
 
 export interface BrokerOptions {
   /** Tried in order; mqtt.js rotates through them on reconnect. mqtt://, mqtts://, tcp://, ssl:// */

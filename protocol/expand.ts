@@ -29,7 +29,33 @@ export function cronError(expr: string, tz: string): string | undefined {
   }
 }
 
+/**
+ * Current IANA names that ICU (Node's time-zone data) lists under an older canonical name, so
+ * they are not in Intl.supportedValuesOf('timeZone') although every Intl API accepts them.
+ */
+const ICU_CANONICAL: Readonly<Record<string, string>> = {
+  'Asia/Ho_Chi_Minh': 'Asia/Saigon',
+  'Asia/Kolkata': 'Asia/Calcutta',
+  'Asia/Kathmandu': 'Asia/Katmandu',
+  'Asia/Yangon': 'Asia/Rangoon',
+  'Europe/Kyiv': 'Europe/Kiev',
+  'America/Nuuk': 'America/Godthab',
+  'Atlantic/Faroe': 'Atlantic/Faeroe',
+  'Pacific/Chuuk': 'Pacific/Truk',
+  'Pacific/Pohnpei': 'Pacific/Ponape',
+};
+
+/**
+ * Undefined when `tz` is a time zone Intl accepts. Looked up in the list of supported zones
+ * first: constructing an Intl.DateTimeFormat makes ICU load its date-formatting data (about
+ * 8 MiB that then stay resident in a station that may never format a date). Only a name the
+ * list does not have (an alias, UTC, other spellings) is tried the expensive, exact way.
+ */
 export function timezoneError(tz: string): string | undefined {
+  if (typeof tz === 'string') {
+    const known = Intl.supportedValuesOf('timeZone');
+    if (known.includes(tz) || known.includes(ICU_CANONICAL[tz] ?? '')) return undefined;
+  }
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return undefined;

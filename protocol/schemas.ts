@@ -308,6 +308,8 @@ export const Telemetry = z.strictObject({
   ffmpegOk: z.boolean(),
   scheduleVersion: z.number().int().min(1).nullable(),
   outboxDepth: z.number().int().min(0),
+  /** How often the station sends telemetry: central judges "silent too long" against it. */
+  intervalSec: z.number().int().min(1).max(86_400).optional(),
   lastError: Text(500).optional(),
   /** The station's clock minus the collector's, from the last live central/state heartbeat. */
   clockOffsetMs: z.number().int().optional(),
@@ -337,5 +339,32 @@ export const CentralState = z.strictObject({
   type: z.literal('central-state'),
   online: z.boolean(),
   at: IsoTime.optional(),
+  /** Collectors alive (several `loa collect --shared` share the acks); absent with a single collector. */
+  collectors: z.number().int().min(0).max(10_000).optional(),
+  /**
+   * Names the set of live collectors; it changes when one joins or dies. A station re-sends every
+   * unreceipted ack when it changes: a collector that died may have taken acks with it.
+   */
+  view: z
+    .string()
+    .regex(/^[a-f0-9]{8,64}$/, 'expected 8-64 lowercase hex digits')
+    .optional(),
 });
 export type CentralState = z.infer<typeof CentralState>;
+
+/** MQTT client ids the central user picks (the fleet's `broker.clientId`, `loa collect --client-id`). */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+// ---- central -> central ------------------------------------------------------------------
+
+/** A collector's own presence (retained on central/collector/<id>, its will says offline): collectors derive central/state from these. */
+export const CollectorState = z.strictObject({
+  v: z.literal(PROTOCOL_VERSION),
+  type: z.literal('collector-state'),
+  id: z.string().regex(CLIENT_ID_PATTERN, 'expected [A-Za-z0-9_-]{1,64}'),
+  online: z.boolean(),
+  at: IsoTime,
+  /** When this collector process started: a restart under the same client id is a new member. */
+  since: IsoTime,
+});
+export type CollectorState = z.infer<typeof CollectorState>;

@@ -74,12 +74,13 @@ export function cosignEnvelope(envelope: SignedEnvelope, keyId: string, privateK
   return { ...envelope, sigs: [...envelope.sigs, signatureFor(envelope, keyId, privateKeyPem)] };
 }
 
-export function checkSignature(envelope: SignedEnvelope, sig: Signature, publicKey: KeyObject): boolean {
+/** `signed`: the envelope's signedBytes(), when the caller checks several signatures of one envelope. */
+export function checkSignature(envelope: SignedEnvelope, sig: Signature, publicKey: KeyObject, signed?: Buffer): boolean {
   try {
     const bytes = Buffer.from(sig.sig, 'base64');
     // Only the canonical base64 of 64 bytes: one signature, one spelling.
     if (bytes.length !== 64 || bytes.toString('base64') !== sig.sig) return false;
-    return verify(null, signedBytes(envelope), publicKey, bytes);
+    return verify(null, signed ?? signedBytes(envelope), publicKey, bytes);
   } catch {
     return false;
   }

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { MAX_LIFETIME_MS, MAX_SEQ_AHEAD_MS } from './envelope.js';
 import { cronError, timezoneError } from './expand.js';
 import { BODY_SCHEMAS, type Command, EnvelopeShape, type ScheduleBody, type SignedEnvelope, type SignedType, type Target } from './schemas.js';
-import { checkSignature, publicKeyFingerprint, publicKeyFromRaw } from './signing.js';
+import { checkSignature, publicKeyFingerprint, publicKeyFromRaw, signedBytes } from './signing.js';
 import { MAX_MESSAGE_BYTES } from './topics.js';
 
 export const REJECT_REASONS = [
@@ -178,10 +178,13 @@ export function verifyCommand(raw: Buffer | string, ctx: VerifyContext): VerifyR
   }
   const signers: string[] = [];
   const fingerprints = new Set<string>();
+  // The canonical bytes are the same for every signature: serialise them once.
+  let signed: Buffer | undefined;
   for (const sig of envelope.sigs) {
     const key = ctx.keys.get(sig.key);
     if (!key) return { ok: false, reason: 'unknown_key', detail: `key ${sig.key} is not trusted by this station`, ...base };
-    if (!checkSignature(envelope, sig, key.publicKey)) {
+    signed ??= signedBytes(envelope);
+    if (!checkSignature(envelope, sig, key.publicKey, signed)) {
       return { ok: false, reason: 'bad_signature', detail: `signature by ${sig.key} does not verify`, ...base };
     }
     if (!key.allow.includes(envelope.type)) {

@@ -249,9 +249,10 @@ describe.concurrent('pcm-stream sources', () => {
     const h = out.play({ sources: [{ kind: 'pcm-stream', stream: producer.stdout, maxDurationMs: 800 }], volume: 100, label: 'live' });
     const r = await h.done;
     // maxDurationMs is a wall-clock slot from the source's start: the producer's start-up
-    // time is part of it, so slightly less than 800 ms of audio fits.
+    // time is part of it (up to a few hundred ms on a loaded 2-core machine), so less than
+    // 800 ms of audio fits; the wall-clock bound below is what proves the slot.
     expect(r.outcome).toBe('completed');
-    expect(r.durationMs).toBeGreaterThan(650);
+    expect(r.durationMs).toBeGreaterThan(400);
     expect(r.durationMs).toBeLessThanOrEqual(800);
     expect(now() - t0).toBeGreaterThan(750);
     expect((await wavInfo(r.file!)).durationMs).toBe(r.durationMs);

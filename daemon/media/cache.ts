@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { isSha256 } from '../../protocol/index.js';
 import { readWavInfo } from '../outputs/wav.js';
-import { MediaError as PrepareError, prepareAudio, probeAudio } from './prepare.js';
+import { MediaError as PrepareError, prepareAudio } from './prepare.js';
 
 /** Normalising for later must never take CPU from a decoder feeding a speaker now. */
 const BACKGROUND_NICENESS = 19;
@@ -223,25 +223,27 @@ export class MediaCache {
     let result: Awaited<ReturnType<typeof prepareAudio>>;
     try {
       await writeFile(original, bytes, { mode: 0o640 });
-      // Refuse what cannot fit before spending minutes of CPU on it (hostile "hours long" clips).
-      const probe = await probeAudio(original, { ffmpegPath: this.ffmpegPath, niceness: BACKGROUND_NICENESS, maxDurationMs: this.maxClipMs });
-      const preparedBytes = (probe.durationMs / 1000) * 48_000 * 2;
-      if (probe.durationMs > this.maxClipMs || preparedBytes > this.quotaBytes) {
-        const seconds = Math.round(probe.durationMs / 1000);
-        throw new MediaError(
-          'quota',
-          probe.durationMs > this.maxClipMs
-            ? `media ${short(sha256)}: ${seconds} s of audio is longer than this station's ${Math.round(this.maxClipMs / 60_000)} min limit (cache.maxClipMinutes)`
-            : `media ${short(sha256)}: ${seconds} s of audio needs ${Math.round(preparedBytes / 1e6)} MB prepared, more than the cache quota of ${Math.round(this.quotaBytes / 1e6)} MB`,
-        );
-      }
+      // One measuring pass learns the duration too (no separate probe): a clip that cannot fit
+      // is refused from its header, before it is decoded (hostile "hours long" clips), or, with
+      // no duration in its header, as soon as decoding passes the limit.
       result = await prepareAudio(original, out, {
-        // A long clip takes proportionally long; the floor covers start-up on a slow box.
-        timeoutMs: 120_000 + probe.durationMs,
+        timeoutMs: 120_000,
         targetLufs: this.loudness.targetLufs,
         truePeakDb: this.loudness.truePeakDb,
         ffmpegPath: this.ffmpegPath,
         niceness: BACKGROUND_NICENESS,
+        maxDurationMs: this.maxClipMs,
+        admit: (durationMs) => {
+          const preparedBytes = (durationMs / 1000) * 48_000 * 2;
+          if (durationMs <= this.maxClipMs && preparedBytes <= this.quotaBytes) return;
+          const seconds = Math.round(durationMs / 1000);
+          throw new MediaError(
+            'quota',
+            durationMs > this.maxClipMs
+              ? `media ${short(sha256)}: ${seconds} s of audio is longer than this station's ${Math.round(this.maxClipMs / 60_000)} min limit (cache.maxClipMinutes)`
+              : `media ${short(sha256)}: ${seconds} s of audio needs ${Math.round(preparedBytes / 1e6)} MB prepared, more than the cache quota of ${Math.round(this.quotaBytes / 1e6)} MB`,
+          );
+        },
       });
     } catch (e) {
       if (e instanceof MediaError) throw e;

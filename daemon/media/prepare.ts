@@ -42,16 +42,24 @@ export interface PrepareOptions {
   signal?: AbortSignal;
   /** Run ffmpeg at this Unix niceness (the station's cache fills in the background). */
   niceness?: number;
+  /** Longest audio worth decoding: the measuring pass stops past it (a file without a duration in its header). */
+  maxDurationMs?: number;
+  /**
+   * Told the clip's duration as soon as it is known: from the header, before anything is
+   * decoded, or else after the measuring pass. Throw to refuse the clip; the error is passed on
+   * unchanged (the cache refuses clips longer than its limit or larger than its quota).
+   */
+  admit?: (durationMs: number) => void;
 }
 
 export interface PrepareResult {
   durationMs: number;
   inputLufs: number;
   inputTruePeakDb: number;
-  /** Integrated loudness of the written file as measured by loudnorm's output analyser. */
+  /** Integrated loudness of the written file, measured (ebur128) while it was written. */
   outputLufs: number;
   outputTruePeakDb: number;
-  /** loudnorm's final pass reported normalization_type "linear" (a pure gain, no dynamics). */
+  /** A gain (and, for peaky speech, a peak limiter): no loudness dynamics. false: loudnorm's dynamic mode. */
   linear: boolean;
   /**
    * dB of gain applied before a peak limiter, when the input's peaks were too high for a
@@ -60,7 +68,7 @@ export interface PrepareResult {
   limiterPreGainDb: number;
   sampleRate: 48000;
   channels: 1;
-  /** ffmpeg runs used (2 for the plain two-pass case). */
+  /** ffmpeg runs used, the measuring one included (2 unless a limited clip missed the target and was written again). */
   passes: number;
 }
 
@@ -110,7 +118,6 @@ const TRUNCATED = /filesize and duration do not match|Packet corrupt/i;
 const BITEXACT = ['-map_metadata', '-1', '-fflags', '+bitexact', '-flags:a', '+bitexact'];
 // Resample and downmix first so every measurement is of what will actually go on air.
 const BASE_CHAIN = `aresample=${ON_AIR_RATE},aformat=channel_layouts=mono`;
-const MAX_LIMITER_ROUNDS = 4;
 
 function classify(err: unknown, input: string, stage: string): MediaError {
   if (err instanceof MediaError) return err;
@@ -217,29 +224,97 @@ function loudnormArgs(target: { I: number; TP: number; LRA: number }): string {
   return `loudnorm=I=${target.I}:TP=${target.TP}:LRA=${target.LRA}`;
 }
 
+/** Integrated loudness, its gate, loudness range and true peak, from ffmpeg's ebur128 summary. */
+export interface Ebur128Stats {
+  i: number;
+  thresh: number;
+  lra: number;
+  tp: number;
+}
+
+/** Parses the last ebur128 summary in ffmpeg's stderr (`truePeak`: it ran with peak=true; else tp is NaN). */
+export function parseEbur128(stderr: string, truePeak = true): Ebur128Stats {
+  const at = stderr.lastIndexOf('Summary:');
+  if (at < 0) throw new Error('ebur128 printed no summary');
+  const summary = stderr.slice(at);
+  const num = (re: RegExp, what: string): number => {
+    const m = re.exec(summary);
+    if (!m) throw new Error(`ebur128 summary lacks ${what}`);
+    return m[1] === '-inf' ? -Infinity : m[1] === 'inf' ? Infinity : Number(m[1]);
+  };
+  return {
+    i: num(/I:\s+(-?[\d.]+|-inf) LUFS/, 'I'),
+    thresh: num(/Threshold:\s+(-?[\d.]+|-inf) LUFS/, 'threshold'),
+    lra: num(/LRA:\s+(-?[\d.]+) LU/, 'LRA'),
+    tp: truePeak ? num(/Peak:\s+(-?[\d.]+|-inf) dBFS/, 'true peak') : NaN,
+  };
+}
+
+/** Extra gain a limited clip starts with: the limiter takes about that much loudness back (speech: 0.8-1.3 LU at 0). */
+const LIMITER_HEADROOM_DB = 1.5;
+/** A limited clip this close to the target is kept; further off, it is written again with a corrected gain. */
+const LIMITED_TOLERANCE_LU = 0.5;
+const MAX_LIMITED_WRITES = 3;
+
+function hms(h: string, m: string, sec: string): number {
+  return Math.round((Number(h) * 3600 + Number(m) * 60 + Number(sec)) * 1000);
+}
+
 /**
- * Two-pass EBU R128 loudness normalisation to WAV s16le 48 kHz mono.
+ * EBU R128 loudness normalisation to WAV s16le 48 kHz mono, in two ffmpeg runs.
  *
- * Pass 1 measures; pass 2 applies loudnorm with the measurements and linear=true, which
- * ffmpeg honours only when a pure gain keeps the true peak under the limit (and the LRA
- * within target). Speech often fails that test: its peaks sit ~18 dB over its loudness.
- * Rather than let loudnorm fall back to its dynamic mode (audible pumping, and it tends to
- * land ~1 LU short on short clips), such input first gets a gain plus a fast peak limiter,
- * re-measured until a linear final pass is possible. If that still does not converge the
- * dynamic fallback is used and reported as linear:false — never an error.
+ * 1. Measure (loudnorm's analysis): integrated loudness, range, true peak, and the duration
+ *    (from the header while it is read, so a clip that is too long is refused before anything
+ *    is decoded; else from what was decoded, stopping past `maxDurationMs`).
+ * 2. Write, measuring what is written (ebur128) on a branch of the same run:
+ *    - a plain gain when it keeps the true peak under the limit and the range is within target
+ *      (the exact result of loudnorm's linear mode, without its 192 kHz analysis);
+ *    - speech, whose peaks sit far above its loudness: gain plus a fast peak limiter, with a
+ *      little extra gain for the loudness the limiter takes back. A result further than
+ *      0.5 LU from the target is written again with a corrected gain (rare; at most 3 writes);
+ *    - a loudness range too wide for any gain: loudnorm's dynamic mode, reported linear:false.
  *
  * The output is written to a temp file beside `outputPath` and renamed into place, so
  * readers never see a partial file.
  */
 export async function prepareAudio(inputPath: string, outputPath: string, opts: PrepareOptions = {}): Promise<PrepareResult> {
   const target = { I: opts.targetLufs ?? -16, TP: opts.truePeakDb ?? -1.5, LRA: opts.lra ?? 11 };
-  const run = { timeoutMs: opts.timeoutMs ?? 120_000, ffmpegPath: opts.ffmpegPath, signal: opts.signal, niceness: opts.niceness };
+  const base = opts.timeoutMs ?? 120_000;
+  const run = (timeoutMs: number) => ({ timeoutMs, ffmpegPath: opts.ffmpegPath, signal: opts.signal, niceness: opts.niceness });
   const size = await checkInputFile(inputPath);
   let passes = 0;
+  let refused: unknown;
 
-  const measure = async (chain: string): Promise<LoudnormStats> => {
+  // ---- 1. measure (and learn the duration) ------------------------------------------------
+  let first: Ebur128Stats;
+  let durationMs: number | undefined;
+  try {
     passes++;
-    const { stderr } = await runFfmpeg([...COMMON, '-i', inputPath, '-map', '0:a:0', '-af', `${chain},${loudnormArgs(target)}:print_format=json`, '-f', 'null', '-'], run);
+    const abort = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
+    let head = '';
+    const limit = opts.maxDurationMs !== undefined ? ['-t', String(Math.ceil(opts.maxDurationMs / 1000) + 1)] : [];
+    const { stderr } = await runFfmpeg(
+      [...COMMON, '-i', inputPath, '-map', '0:a:0', ...limit, '-af', `${BASE_CHAIN},${loudnormArgs(target)}:print_format=json`, '-f', 'null', '-'],
+      {
+        ...run(base + (opts.maxDurationMs ?? 0) / 4),
+        signal,
+        onStderr: (text) => {
+          if (durationMs !== undefined || refused !== undefined || head.length > 65_536) return;
+          head += text;
+          const d = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(head);
+          if (!d) return;
+          durationMs = hms(d[1]!, d[2]!, d[3]!);
+          try {
+            opts.admit?.(durationMs);
+          } catch (e) {
+            refused = e;
+            abort.abort();
+          }
+        },
+      },
+    );
+    if (refused !== undefined) throw refused;
     const cut = TRUNCATED.exec(stderr);
     if (cut) {
       const line =
@@ -249,13 +324,22 @@ export async function prepareAudio(inputPath: string, outputPath: string, opts: 
           ?.trim() ?? cut[0];
       throw new MediaError('truncated', `measure loudness: ${inputPath} is truncated: ${line}`, inputPath, line);
     }
-    return parseLoudnormJson(stderr);
-  };
-
-  let first: LoudnormStats;
-  try {
-    first = await measure(BASE_CHAIN);
+    if (durationMs === undefined) {
+      // No duration in the header (a raw stream): what was decoded, from the final progress line.
+      const t = [...stderr.matchAll(/time=(\d+):(\d\d):(\d\d(?:\.\d+)?)/g)].at(-1);
+      if (!t) throw new MediaError('invalid', `measure loudness: ${inputPath}: ffmpeg reported no duration`, inputPath);
+      durationMs = hms(t[1]!, t[2]!, t[3]!);
+      try {
+        opts.admit?.(durationMs);
+      } catch (e) {
+        refused = e;
+        throw e;
+      }
+    }
+    const m = parseLoudnormJson(stderr);
+    first = { i: m.input_i, tp: m.input_tp, lra: m.input_lra, thresh: m.input_thresh };
   } catch (e) {
+    if (refused !== undefined) throw refused;
     const err = classify(e, inputPath, 'measure loudness');
     if (size === 0) {
       throw new MediaError('empty', `measure loudness: ${inputPath} is empty (0 bytes; ffmpeg: ${err.ffmpegReason ?? ''})`, inputPath, err.ffmpegReason);
@@ -263,71 +347,88 @@ export async function prepareAudio(inputPath: string, outputPath: string, opts: 
     throw err;
   }
   // Below the R128 absolute gate (-70 LUFS) loudness is undefined: nothing sensible to amplify.
-  if (!Number.isFinite(first.input_i) || first.input_i <= -70) {
-    throw new MediaError('silent', `measure loudness: ${inputPath} is silent (integrated loudness ${first.input_i} LUFS)`, inputPath);
+  if (!Number.isFinite(first.i) || first.i <= -70) {
+    throw new MediaError('silent', `measure loudness: ${inputPath} is silent (integrated loudness ${first.i} LUFS)`, inputPath);
   }
 
-  // loudnorm's own admission test for linear mode (af_loudnorm.c init()).
-  const linearPossible = (s: LoudnormStats) => s.input_tp + (target.I - s.input_i) <= target.TP && s.input_lra <= target.LRA;
-
-  let chain = BASE_CHAIN;
-  let stats = first;
-  let preGainDb = 0;
-  if (!linearPossible(first) && first.input_lra <= target.LRA) {
-    // Limit sample peaks 1 dB under the true-peak target: inter-sample peaks need headroom.
-    const limit = (10 ** ((target.TP - 1) / 20)).toFixed(4);
-    let gain = target.I - first.input_i;
-    for (let round = 0; round < MAX_LIMITER_ROUNDS; round++) {
-      const candidate = `${BASE_CHAIN},volume=${gain.toFixed(2)}dB,alimiter=limit=${limit}:level=0:attack=5:release=50`;
-      let s: LoudnormStats;
-      try {
-        s = await measure(candidate);
-      } catch (e) {
-        throw classify(e, inputPath, 'measure limited loudness');
-      }
-      if (linearPossible(s)) {
-        chain = candidate;
-        stats = s;
-        preGainDb = gain;
-        break;
-      }
-      // Limiting ate some loudness: ask for that much more, plus a little, so the final
-      // linear pass turns the gain down (always allowed) rather than up.
-      gain += target.I - s.input_i + 0.5;
-      if (gain > 40) break;
-    }
-  }
-
-  // loudnorm refuses linear mode when measured_LRA is exactly 0 (its "not given" value), which
-  // a steady tone rounds to; 0.01 LU is within the 2-decimal rounding of the measurement.
-  const measuredLra = stats.input_lra === 0 ? 0.01 : stats.input_lra;
-  const filter =
-    `${chain},${loudnormArgs(target)}` +
-    `:measured_I=${stats.input_i}:measured_TP=${stats.input_tp}:measured_LRA=${measuredLra}` +
-    `:measured_thresh=${stats.input_thresh}:offset=${stats.target_offset}:linear=true:print_format=json` +
-    // Dynamic mode upsamples to 192 kHz; bring it back to the on-air rate.
-    `,aresample=${ON_AIR_RATE}`;
-
+  // ---- 2. write, measuring what is written -----------------------------------------------
   const dir = path.dirname(outputPath);
   const tmp = path.join(dir, `.${path.basename(outputPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let final: LoudnormStats;
-  try {
+  const write = async (chain: string, truePeak: boolean): Promise<Ebur128Stats> => {
     passes++;
     const { stderr } = await runFfmpeg(
-      [...COMMON, '-i', inputPath, '-map', '0:a:0', '-af', filter, '-ar', String(ON_AIR_RATE), '-ac', '1', '-c:a', 'pcm_s16le', ...BITEXACT, '-f', 'wav', '-y', tmp],
-      run,
+      [
+        ...COMMON,
+        '-i',
+        inputPath,
+        '-filter_complex',
+        `[0:a:0]${chain},asplit=2[out][tap];[tap]ebur128=peak=${truePeak ? 'true' : 'none'}:framelog=verbose[measured]`,
+        '-map',
+        '[out]',
+        '-ar',
+        String(ON_AIR_RATE),
+        '-ac',
+        '1',
+        '-c:a',
+        'pcm_s16le',
+        ...BITEXACT,
+        '-f',
+        'wav',
+        '-y',
+        tmp,
+        '-map',
+        '[measured]',
+        '-f',
+        'null',
+        '-',
+      ],
+      run(base + (durationMs ?? 0)),
     );
-    final = parseLoudnormJson(stderr);
+    return parseEbur128(stderr, truePeak);
+  };
+
+  const gain = target.I - first.i;
+  // loudnorm's own admission test for linear mode (af_loudnorm.c init()).
+  const linearPossible = first.tp + gain <= target.TP && first.lra <= target.LRA;
+  let out: Ebur128Stats;
+  let linear = true;
+  let preGainDb = 0;
+  try {
+    if (linearPossible) {
+      // A pure gain moves the true peak by exactly the gain: no need to oversample for it.
+      out = await write(`${BASE_CHAIN},volume=${gain.toFixed(2)}dB`, false);
+      out.tp = first.tp + gain;
+    } else if (first.lra <= target.LRA) {
+      // Limit sample peaks 1 dB under the true-peak target: inter-sample peaks need headroom.
+      const limit = (10 ** ((target.TP - 1) / 20)).toFixed(4);
+      const tried: { g: number; i: number }[] = [];
+      let g = gain + LIMITER_HEADROOM_DB;
+      for (;;) {
+        out = await write(`${BASE_CHAIN},volume=${g.toFixed(2)}dB,alimiter=limit=${limit}:level=0:attack=5:release=50`, true);
+        tried.push({ g, i: out.i });
+        if (Math.abs(out.i - target.I) <= LIMITED_TOLERANCE_LU || tried.length >= MAX_LIMITED_WRITES) break;
+        // Limiting eats part of any extra gain: correct along the slope seen so far (secant).
+        const [a, b] = tried.slice(-2);
+        const slope = a && b && b.g !== a.g ? Math.min(1, Math.max(0.2, (b.i - a.i) / (b.g - a.g))) : 0.6;
+        g += (target.I - out.i) / slope;
+        if (g > 40) break;
+      }
+      preGainDb = g;
+    } else {
+      // Too wide a loudness range for one gain: loudnorm's dynamic mode (it works at 192 kHz).
+      linear = false;
+      out = await write(`${BASE_CHAIN},${loudnormArgs(target)},aresample=${ON_AIR_RATE}`, true);
+    }
     const info = await readWavInfo(tmp);
     if (info.frames === 0) throw new MediaError('invalid', `transcode: ${inputPath} decoded to no audio`, inputPath);
     await rename(tmp, outputPath);
     return {
       durationMs: Math.round(info.durationMs),
-      inputLufs: first.input_i,
-      inputTruePeakDb: first.input_tp,
-      outputLufs: final.output_i,
-      outputTruePeakDb: final.output_tp,
-      linear: final.normalization_type === 'linear',
+      inputLufs: first.i,
+      inputTruePeakDb: first.tp,
+      outputLufs: out.i,
+      outputTruePeakDb: out.tp,
+      linear,
       limiterPreGainDb: preGainDb,
       sampleRate: ON_AIR_RATE,
       channels: 1,
@@ -337,6 +438,38 @@ export async function prepareAudio(inputPath: string, outputPath: string, opts: 
     await unlink(tmp).catch(() => {});
     throw classify(e, inputPath, 'transcode');
   }
+}
+
+/**
+ * ffmpeg arguments that decode a clip that is not prepared yet (its first airing) straight to
+ * raw s16le 48 kHz mono PCM on stdout, through loudnorm in its single-pass (dynamic) mode:
+ * the clip airs within about a loudness unit of the target (±2 LU) without the measuring pass
+ * that preparation makes first. `input` is `pipe:0` when the station feeds the bytes itself.
+ */
+export function liveDecodeArgs(input: string, loudness: { targetLufs: number; truePeakDb: number; lra?: number }): string[] {
+  const target = { I: loudness.targetLufs, TP: loudness.truePeakDb, LRA: loudness.lra ?? 11 };
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-i',
+    input,
+    '-map',
+    '0:a:0',
+    '-af',
+    // loudnorm works at 192 kHz in dynamic mode: back to the on-air rate after it.
+    `${BASE_CHAIN},${loudnormArgs(target)},aresample=${ON_AIR_RATE}`,
+    '-f',
+    's16le',
+    '-acodec',
+    'pcm_s16le',
+    '-ar',
+    String(ON_AIR_RATE),
+    '-ac',
+    '1',
+    'pipe:1',
+  ];
 }
 
 /**

@@ -29,6 +29,7 @@ function lastLines(text: string, n = 3): string {
 
 /** Feeds a child process's stdin; used by the `command` and `alsa` outputs. */
 export class ProcessSink implements Sink {
+  readonly leadChunks: number;
   private proc: StartedProcess | undefined;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -38,7 +39,19 @@ export class ProcessSink implements Sink {
   constructor(
     private readonly what: string,
     private readonly start: () => StartedProcess,
-  ) {}
+    private readonly opts: {
+      /** How 'drop' ends the process (default SIGTERM; ffmpeg drains its device on SIGTERM, so its output uses SIGKILL). */
+      dropSignal?: NodeJS.Signals;
+      /** Resolves when the device is free for this process (an earlier playback's process has exited). */
+      deviceFree?: () => Promise<void>;
+      /** Told when this playback's process has exited. */
+      onExit?: (exited: Promise<void>) => void;
+      /** See Sink.leadChunks. */
+      leadChunks?: number;
+    } = {},
+  ) {
+    this.leadChunks = opts.leadChunks ?? 0;
+  }
 
   async open(): Promise<void> {
     const p = this.start();
@@ -64,10 +77,17 @@ export class ProcessSink implements Sink {
         resolve();
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      p.child.once('spawn', resolve);
-      p.child.once('error', (e) => reject(new Error(`${this.what}: cannot start: ${e.message}`)));
-    });
+    this.opts.onExit?.(this.exited);
+    // A process started in advance (the alsa output keeps one waiting) has spawned already.
+    if (p.child.pid === undefined || p.child.exitCode !== null || p.child.signalCode !== null) {
+      await new Promise<void>((resolve, reject) => {
+        if (p.child.exitCode !== null || p.child.signalCode !== null)
+          return reject(new Error(`${this.what}: exited before playback: ${lastLines(p.stderrTail()) || 'no error output'}`));
+        p.child.once('spawn', resolve);
+        p.child.once('error', (e) => reject(new Error(`${this.what}: cannot start: ${e.message}`)));
+      });
+    }
+    if (this.opts.deviceFree) await this.opts.deviceFree();
   }
 
   write(chunk: Buffer): void {
@@ -96,7 +116,7 @@ export class ProcessSink implements Sink {
     if (this.exit) return { error: this.error };
     if (mode === 'drop') {
       // Preemption: whatever the process still buffers must not reach the speakers.
-      p.child.kill('SIGTERM');
+      p.child.kill(this.opts.dropSignal ?? 'SIGTERM');
       const t = setTimeout(() => p.child.kill('SIGKILL'), 1_000);
       await this.exited;
       clearTimeout(t);

@@ -26,6 +26,11 @@ export {
  */
 export type PcmSource =
   | { kind: 'wav'; path: string }
+  /**
+   * Raw s16le 48 kHz mono held in memory (the emergency chime): it airs with no disk access.
+   * WAVs behind it are opened while it plays; one that cannot be opened fails the playback then.
+   */
+  | { kind: 'pcm'; data: Buffer }
   | { kind: 'pcm-stream'; stream: NodeJS.ReadableStream; maxDurationMs: number }
   /** Generated on the fly, chunk by chunk: a one-hour gap between repeats costs no memory. */
   | { kind: 'silence'; ms: number };
@@ -57,6 +62,11 @@ export interface PlaybackResult {
   reason?: string;
   /** The WAV written by a `file` output. */
   file?: string;
+  /**
+   * Wall-clock ms (as firstFrame) when the last chunk was handed to the sink: when a cut
+   * airing really left the output (its 20 ms of audio play out after that on a sound card).
+   */
+  lastFrameAt?: number;
 }
 
 export interface PlaybackHandle {
@@ -82,6 +92,12 @@ export interface ZoneOutput {
   /** Throws synchronously on an invalid request (label, volume, no sources). */
   play(req: PlayRequest): PlaybackHandle;
   check(): Promise<{ ok: boolean; detail: string }>;
+  /**
+   * Makes the output ready for the next playback before anyone asks for one (the `file`
+   * directory exists; the `alsa` output has its ffmpeg started and waiting), so an emergency
+   * pays none of that set-up between the command and its first frame. Never throws.
+   */
+  prepare?(): Promise<void>;
   /** Stops (cuts) every playback still running and waits for them to end. */
   close(): Promise<void>;
 }

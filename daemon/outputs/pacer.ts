@@ -62,6 +62,13 @@ export function applyGain(chunk: Buffer, g0: number, g1: number): Buffer {
 
 /** Where paced chunks go. One sink per playback. */
 export interface Sink {
+  /**
+   * Chunks handed over ahead of real time at the start (and after an underrun). A device
+   * process that reads whole packets larger than one chunk (ffmpeg's PCM demuxer reads 2048
+   * bytes, a chunk is 1920) would otherwise wait for the second chunk before it plays the
+   * first, and then run with almost no margin against an underrun.
+   */
+  readonly leadChunks?: number;
   /** Creates the file / starts the device process. Rejects with a clear message. */
   open(): Promise<void>;
   /** Hands over one chunk (the sink may keep a reference to it). */
@@ -227,6 +234,10 @@ class StreamReader implements SourceReader {
     stream.on('end', this.onEnd);
     stream.on('close', this.onEnd);
     stream.on('error', this.onError);
+    // A stream that failed or ended before the output got to it fires nothing more: read its state.
+    const st = stream as NodeJS.ReadableStream & { errored?: Error | null; destroyed?: boolean };
+    if (st.errored) this.onError(st.errored);
+    else if (st.destroyed) this.ended = true;
     stream.resume();
   }
 
@@ -297,7 +308,27 @@ class SilenceReader implements SourceReader {
   async close(): Promise<void> {}
 }
 
+/** PCM already in memory (the emergency chime): no disk, no thread-pool round trip. */
+class BufferReader implements SourceReader {
+  private pos = 0;
+
+  constructor(private readonly data: Buffer) {}
+
+  take(n: number): Take {
+    const len = Math.min(n, this.data.length - this.pos) & ~1;
+    if (len <= 0) return null;
+    const out = this.data.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+
+  async ready(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}
+
 async function openSource(src: PcmSource): Promise<SourceReader> {
+  if (src.kind === 'pcm') return new BufferReader(src.data);
   if (src.kind === 'wav') return WavReader.open(src.path);
   if (src.kind === 'silence') return new SilenceReader(src.ms);
   if (src.kind === 'pcm-stream') {
@@ -341,31 +372,69 @@ export function startPlayback(req: PlayRequest, sink: Sink): PlaybackHandle {
 
   const run = async (): Promise<PlaybackResult> => {
     let frames = 0;
+    let lastFrameAt: number | undefined;
     const result = (outcome: PlaybackResult['outcome'], reason?: string, file?: string): PlaybackResult => ({
       outcome,
       framesWritten: frames,
       durationMs: Math.round((frames * 1000) / ON_AIR_RATE),
       ...(reason !== undefined ? { reason } : {}),
       ...(file !== undefined ? { file } : {}),
+      ...(lastFrameAt !== undefined ? { lastFrameAt } : {}),
     });
 
     // Open every WAV up front: a missing or wrong-format clip fails before anything airs.
+    // Except behind audio already in memory (the emergency chime): that goes on air at once
+    // while the WAVs open beside it, and one that cannot be opened fails the playback as soon
+    // as that is known (the emergency path does not wait for the disk before its first frame).
     const readers: Array<SourceReader | undefined> = [];
+    const opening: Array<Promise<SourceReader> | undefined> = [];
+    let openFailure: Error | undefined;
+    const memoryFirst = req.sources[0]?.kind === 'pcm';
     try {
-      for (const src of req.sources) readers.push(src.kind === 'wav' ? await openSource(src) : undefined);
+      for (const src of req.sources) {
+        if (src.kind !== 'wav') {
+          readers.push(undefined);
+          opening.push(undefined);
+        } else if (memoryFirst) {
+          const p = openSource(src);
+          p.catch((e: Error) => {
+            openFailure ??= e;
+            wake?.();
+          });
+          readers.push(undefined);
+          opening.push(p);
+        } else {
+          readers.push(await openSource(src));
+          opening.push(undefined);
+        }
+      }
     } catch (e) {
       await Promise.all(readers.map((r) => r?.close()));
       return result('failed', (e as Error).message);
     }
+    // Readers still opening when the playback ends are closed once they are open.
+    const closeAll = () =>
+      Promise.all([
+        ...readers.map((r) => r?.close()),
+        ...opening.map((p, i) =>
+          p && !readers[i]
+            ? p.then(
+                (r) => r.close(),
+                () => {},
+              )
+            : undefined,
+        ),
+      ]);
     try {
       await sink.open();
     } catch (e) {
-      await Promise.all(readers.map((r) => r?.close()));
+      await closeAll();
       await sink.close('drop').catch(() => {}); // release whatever open() got to
       return result('failed', (e as Error).message);
     }
 
     let gainCur = gainTarget;
+    const lead = Math.max(0, sink.leadChunks ?? 0);
     let t0 = performance.now();
     let sent = 0; // chunks since t0
     const maxFrames = req.maxDurationMs !== undefined ? Math.floor((req.maxDurationMs * ON_AIR_RATE) / 1000) : Infinity;
@@ -376,7 +445,8 @@ export function startPlayback(req: PlayRequest, sink: Sink): PlaybackHandle {
 
     try {
       outer: for (let i = 0; i < req.sources.length; i++) {
-        if (readers[i] === undefined) readers[i] = await openSource(req.sources[i]!);
+        if (openFailure) throw openFailure;
+        if (readers[i] === undefined) readers[i] = await (opening[i] ?? openSource(req.sources[i]!));
         const reader = readers[i]!;
         const srcStart = performance.now();
         let srcFrames = 0;
@@ -426,15 +496,17 @@ export function startPlayback(req: PlayRequest, sink: Sink): PlaybackHandle {
           gainCur = g1;
 
           // Due time is anchored on t0, so timer lateness never accumulates into drift.
-          const due = t0 + sent * CHUNK_MS;
+          const due = t0 + Math.max(0, sent - lead) * CHUNK_MS;
           for (let wait = due - performance.now(); wait > 0 && !cutRequested(); wait = due - performance.now()) {
             await sleep(wait);
           }
           if (cutRequested()) continue; // cut: this chunk never reaches the sink
+          if (openFailure) throw openFailure;
           sink.write(chunk);
+          lastFrameAt = wallNow();
           if (!firstDone) {
             firstDone = true;
-            resolveFirst(wallNow());
+            resolveFirst(lastFrameAt);
           }
           const n = chunk.length / BYTES_PER_FRAME;
           frames += n;
@@ -450,7 +522,7 @@ export function startPlayback(req: PlayRequest, sink: Sink): PlaybackHandle {
       reason = (e as Error).message;
     }
 
-    await Promise.all(readers.map((r) => r?.close()));
+    await closeAll();
     const cut = outcome === 'failed' || (outcome === 'stopped' && !fade);
     const closed = await sink.close(cut ? 'drop' : 'drain').catch((e: Error) => ({ error: e.message, file: undefined }));
     if (closed.error && outcome !== 'failed') {
@@ -494,6 +566,9 @@ export abstract class PacedOutput implements ZoneOutput {
 
   protected abstract makeSink(req: PlayRequest): Sink;
   abstract check(): Promise<{ ok: boolean; detail: string }>;
+
+  /** Whatever can be made ready before a command arrives (see ZoneOutput.prepare). */
+  async prepare(): Promise<void> {}
 
   play(req: PlayRequest): PlaybackHandle {
     if (this.closed) throw new Error(`${this.kind} output is closed`);

@@ -1,13 +1,13 @@
 // Diagnostic, not part of `npm run bench`: RSS of one idle station second by second, under
 // the given NODE_OPTIONS, then its largest mappings (/proc/<pid>/smaps) and smaps_rollup.
-//   node dist/bench/diagnose-idle.js [seconds] [NODE_OPTIONS...]
-// e.g. --import dist/bench/mem-no-numcache.js --import dist/bench/mem-probe.js
+//   node dist/bench/diagnostics/diagnose-idle.js [seconds] [NODE_OPTIONS...]
+// e.g. --import dist/bench/diagnostics/mem-probe.js
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startMosquitto } from '../support/mosquitto.js';
-import { makeKey, writeStationConfig } from '../support/station.js';
-import { fixture, rssKb, sleep, spawnStation } from './lib.js';
+import { startMosquitto } from '../../support/mosquitto.js';
+import { makeKey, writeStationConfig } from '../../support/station.js';
+import { fixture, rssKb, sleep, spawnStation } from '../lib.js';
 
 const seconds = Number(process.argv[2] ?? 30);
 const nodeOptions = process.argv.slice(3).join(' ');

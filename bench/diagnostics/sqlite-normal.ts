@@ -1,6 +1,6 @@
 // Diagnostic preload (not used by `npm run bench`): opens the station's SQLite with
 // synchronous=NORMAL instead of FULL (WAL: no fsync per commit), to test how much of the
-// emergency path's latency is commit fsyncs. NODE_OPTIONS="--import .../dist/bench/sqlite-normal.js"
+// emergency path's latency is commit fsyncs. NODE_OPTIONS="--import .../dist/bench/diagnostics/sqlite-normal.js"
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);

@@ -1,16 +1,16 @@
 // Diagnostic, not part of `npm run bench`: the emergency path on N stations, round by round
 // (each station's time-to-air and its `received` ack time), or the schedule path per item.
-//   node dist/bench/diagnose.js [stations=13] [rounds=6] [chime|nochime|schedule]
-// Env: DIAG_NODE_OPTIONS (e.g. "--import dist/bench/nice-transcodes.js"), DIAG_NODE_ARGS
+//   node dist/bench/diagnostics/diagnose.js [stations=13] [rounds=6] [chime|nochime|schedule]
+// Env: DIAG_NODE_OPTIONS (e.g. "--import dist/bench/diagnostics/sqlite-normal.js"), DIAG_NODE_ARGS
 // (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), DIAG_PAUSE=<ms> (time to attach strace).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startMosquitto } from '../support/mosquitto.js';
-import { TestController } from '../support/station.js';
-import { loadAvg, sleep, wallNow } from './lib.js';
-import { benchKeys, makeClips, startFleet } from './stations.js';
+import { startMosquitto } from '../../support/mosquitto.js';
+import { TestController } from '../../support/station.js';
+import { loadAvg, sleep, wallNow } from '../lib.js';
+import { benchKeys, makeClips, startFleet } from '../stations.js';
 
 const n = Number(process.argv[2] ?? 13);
 const rounds = Number(process.argv[3] ?? 6);
@@ -32,7 +32,7 @@ const clips = await makeClips(work, rounds + 1, 'u', 300);
 const [shortClip] = await makeClips(work, 1, 's', 440, 0.5);
 const clip = await ctl.publishMedia(shortClip!);
 if (process.argv[4] === 'schedule') {
-  const { scheduledRun } = await import('./stations.js');
+  const { scheduledRun } = await import('../stations.js');
   // prefetch via a first alert so the clip is cached
   const warm = ctl.cosign(ctl.envelope('alert', { title: 'w', test: false, maxDurationSec: 1, audio: { kind: 'media', ...clip } }, { all: true }, keys.office), keys.deputy);
   await ctl.client.publishAsync(ctl.topics.allCmd(), JSON.stringify(warm), { qos: 1 });
@@ -85,7 +85,7 @@ await ctl.close();
 await broker.stop();
 rmSync(work, { recursive: true, force: true });
 {
-  const { dist } = await import('./lib.js');
+  const { dist } = await import('../lib.js');
   const d = dist(all.slice(n));
   console.log(`after round 0: p50 ${d.p50.toFixed(1)} p95 ${d.p95.toFixed(1)} p99 ${d.p99.toFixed(1)} n=${d.n}`);
 }

@@ -1,4 +1,4 @@
-// Diagnostic preload (NODE_OPTIONS="--import .../dist/bench/mem-probe.js"): prints
+// Diagnostic preload (NODE_OPTIONS="--import .../dist/bench/diagnostics/mem-probe.js"): prints
 // process.memoryUsage() to stderr every 5 s. Not used by `npm run bench` itself.
 const mb = (n: number) => (n / 1048576).toFixed(1);
 setInterval(() => {
