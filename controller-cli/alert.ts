@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
-import { spoken, t } from '../io/i18n.js';
-import { AlertBody, EnvelopeShape, type SignedEnvelope } from '../protocol/index.js';
+import { t } from '../io/i18n.js';
+import { AlertBody, type SignedEnvelope } from '../protocol/index.js';
+import { cancelWithCorrection, correctionText, needsApproval } from './alert-rules.js';
 import { audioFromArgs } from './audio-source.js';
 import { sendBroadcast } from './broadcast-send.js';
-import { CentralDb } from './central-db.js';
+import { openCentralStore } from './central-store.js';
 import { issueCommand } from './command-issue.js';
 import { checkApprover, isComplete, levelOf, readDraft, saveDraft, sendDraft, signDraft, writeDraft } from './drafts.js';
 import { CliError, UsageError } from './errors.js';
@@ -45,11 +46,11 @@ export async function alert(fleet: Fleet, audio: string | undefined, o: AlertOpt
     repeat: repeat ?? 1,
     audio: media.ref,
   });
-  const db = new CentralDb(fleet.database);
+  const db = await openCentralStore(fleet);
   try {
     const key = signingKey(fleet, o.key, 'alert');
-    const envelope = issueCommand(fleet, db, { type: 'alert', key: key.id, target: resolved.target, body });
-    if (test || fleet.alertQuorum <= 1) {
+    const envelope = await issueCommand(fleet, db, { type: 'alert', key: key.id, target: resolved.target, body });
+    if (!needsApproval(fleet, test)) {
       return await sendBroadcast(fleet, db, envelope, {
         media: [media.ref.sha256],
         ...(waitSec !== undefined ? { waitSec } : {}),
@@ -59,11 +60,11 @@ export async function alert(fleet: Fleet, audio: string | undefined, o: AlertOpt
         test,
       });
     }
-    const file = writeDraft(fleet, db, { envelopes: [envelope], media: [media.ref.sha256], needed: fleet.alertQuorum, keyFiles: { [key.id]: key.fileId } });
+    const file = await writeDraft(fleet, db, { envelopes: [envelope], media: [media.ref.sha256], needed: fleet.alertQuorum, keyFiles: { [key.id]: key.fileId } });
     printDrafted(o.json === true, envelope, file, fleet.alertQuorum);
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -97,9 +98,9 @@ export async function approveAlert(fleet: Fleet, draftPath: string, o: { key?: s
       })}\n`,
     );
   }
-  const db = new CentralDb(fleet.database);
+  const db = await openCentralStore(fleet);
   try {
-    const signed = signDraft(draft, key, () => db.nextSeq(key.id, Date.now()));
+    const signed = await signDraft(draft, key, () => db.nextSeq(key.id, Date.now()));
     if (!isComplete(signed)) {
       saveDraft(file, signed);
       printDrafted(o.json === true, signed.envelopes[signed.envelopes.length - 1]! as SignedEnvelope, file, signed.needed);
@@ -107,7 +108,7 @@ export async function approveAlert(fleet: Fleet, draftPath: string, o: { key?: s
     }
     return await sendDraft(fleet, db, file, signed, { ...(waitSec !== undefined ? { waitSec } : {}), json: o.json === true });
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -119,44 +120,24 @@ export async function approveAlert(fleet: Fleet, draftPath: string, o: { key?: s
  */
 export async function cancelAlert(fleet: Fleet, id: string, o: { key?: string; reason?: string; wait?: string; json?: boolean; correctionAudio?: string }): Promise<number> {
   const waitSec = intOption(o.wait, '--wait', 0, 86_400);
-  const db = new CentralDb(fleet.database);
+  const db = await openCentralStore(fleet);
   try {
-    const row = db.broadcast(id);
-    if (row?.type !== 'alert') throw new CliError(t('alert.unknownBroadcast', { id }));
-    const original = EnvelopeShape.parse(JSON.parse(row.envelope));
-    const originalBody = AlertBody.parse(original.body);
+    if ((await db.broadcast(id))?.type !== 'alert') throw new CliError(t('alert.unknownBroadcast', { id }));
     const key = signingKey(fleet, o.key, 'cancel');
     signingKey(fleet, key.id, 'alert'); // the correction is an alert from the same key
-    const cancel = issueCommand(fleet, db, {
-      type: 'cancel',
-      key: key.id,
-      target: original.target,
-      body: { broadcastId: id, ...(o.reason ? { reason: o.reason.slice(0, 500) } : {}) },
-    });
     // A recorded correction, when the office has one, instead of synthesised speech.
-    const media = await audioFromArgs(fleet, o.correctionAudio, o.correctionAudio ? undefined : spoken('correction'));
-    const correction = issueCommand(fleet, db, {
-      type: 'alert',
-      key: key.id,
-      target: original.target,
-      body: AlertBody.parse({
-        title: spoken('correctionTitle'),
-        test: originalBody.test,
-        ...(originalBody.zones ? { zones: originalBody.zones } : {}),
-        correctionOf: id,
-        audio: media.ref,
-      }),
-    });
-    if (!originalBody.test && fleet.alertQuorum > 1) {
-      const file = writeDraft(fleet, db, { envelopes: [cancel, correction], media: [media.ref.sha256], needed: fleet.alertQuorum, keyFiles: { [key.id]: key.fileId } });
+    const media = await audioFromArgs(fleet, o.correctionAudio, o.correctionAudio ? undefined : correctionText());
+    const { cancel, correction, test } = await cancelWithCorrection(fleet, db, key, id, { ...(o.reason ? { reason: o.reason } : {}), correction: media });
+    if (needsApproval(fleet, test)) {
+      const file = await writeDraft(fleet, db, { envelopes: [cancel, correction], media: [media.ref.sha256], needed: fleet.alertQuorum, keyFiles: { [key.id]: key.fileId } });
       if (o.json) process.stdout.write(JSON.stringify({ id: cancel.id, cancels: id, correction: correction.id, draft: file, needed: fleet.alertQuorum }, null, 2) + '\n');
       else process.stdout.write(t('alert.cancelDrafted', { id, file }) + '\n');
       return 0;
     }
     // A test alert: one key is enough, so the same two messages go out at once.
-    const file = writeDraft(fleet, db, { envelopes: [cancel, correction], media: [media.ref.sha256], needed: 1, keyFiles: { [key.id]: key.fileId } });
+    const file = await writeDraft(fleet, db, { envelopes: [cancel, correction], media: [media.ref.sha256], needed: 1, keyFiles: { [key.id]: key.fileId } });
     return await sendDraft(fleet, db, file, readDraft(file), { ...(waitSec !== undefined ? { waitSec } : {}), json: o.json === true });
   } finally {
-    db.close();
+    await db.close();
   }
 }

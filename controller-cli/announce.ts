@@ -2,7 +2,7 @@ import { t } from '../io/i18n.js';
 import { AnnounceBody, DEFAULT_TTL_MS, MAX_LIFETIME_MS } from '../protocol/index.js';
 import { audioFromArgs } from './audio-source.js';
 import { sendBroadcast } from './broadcast-send.js';
-import { CentralDb } from './central-db.js';
+import { openCentralStore } from './central-store.js';
 import { issueCommand } from './command-issue.js';
 import { UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
@@ -50,11 +50,11 @@ export async function announce(fleet: Fleet, audio: string | undefined, o: Annou
     policy: o.interrupt ? 'interrupt' : 'wait',
     audio: media.ref,
   });
-  const db = new CentralDb(fleet.database);
+  const db = await openCentralStore(fleet);
   try {
     // A far-future announcement must not expire before it airs.
     const ttlMs = Math.max(DEFAULT_TTL_MS.announce, (at ?? now) - now + 86_400_000);
-    const envelope = issueCommand(fleet, db, { type: 'announce', key: o.key, target: resolved.target, body, now, ttlMs });
+    const envelope = await issueCommand(fleet, db, { type: 'announce', key: o.key, target: resolved.target, body, now, ttlMs });
     return await sendBroadcast(fleet, db, envelope, {
       media: [media.ref.sha256],
       ...(waitSec !== undefined ? { waitSec } : {}),
@@ -64,6 +64,6 @@ export async function announce(fleet: Fleet, audio: string | undefined, o: Annou
       priority,
     });
   } finally {
-    db.close();
+    await db.close();
   }
 }

@@ -3,7 +3,7 @@ import { t } from '../io/i18n.js';
 import type { SignedEnvelope } from '../protocol/index.js';
 import { mediaStoreDir } from './audio-source.js';
 import { connectCentral, endClient } from './central-connection.js';
-import type { CentralDb } from './central-db.js';
+import type { CentralStore } from './central-store.js';
 import { sendCommand } from './command-issue.js';
 import { DeliveryWatch, followDelivery } from './delivery-watch.js';
 import type { Fleet } from './fleet.js';
@@ -28,7 +28,7 @@ export interface SendOptions {
  * Publish media, then the command on the minimal topic set, record it, and optionally wait for
  * acks. Returns the exit code (3 = some stations did not confirm).
  */
-export async function sendBroadcast(fleet: Fleet, db: CentralDb, envelope: SignedEnvelope, opts: SendOptions, existing?: MqttClient): Promise<number> {
+export async function sendBroadcast(fleet: Fleet, db: CentralStore, envelope: SignedEnvelope, opts: SendOptions, existing?: MqttClient): Promise<number> {
   const { stations, topics } = planTopics(fleet, envelope.target);
   const client = existing ?? (await connectCentral(fleet));
   try {
@@ -40,7 +40,7 @@ export async function sendBroadcast(fleet: Fleet, db: CentralDb, envelope: Signe
     }
     await sendCommand(client, topics, envelope);
     const now = Date.now();
-    db.saveBroadcast({
+    await db.saveBroadcast({
       id: envelope.id,
       type: envelope.type,
       status: 'sent',

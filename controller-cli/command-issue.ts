@@ -1,13 +1,17 @@
 import type { MqttClient } from 'mqtt';
+import { t } from '../io/i18n.js';
 import { publishAsync } from '../io/mqtt.js';
 import { BODY_SCHEMAS, DEFAULT_TTL_MS, makeEnvelope, newCommandId, type SignedEnvelope, type SignedType, signEnvelope, type Target } from '../protocol/index.js';
-import type { CentralDb } from './central-db.js';
+import type { CentralStore } from './central-store.js';
+import { CliError } from './errors.js';
 import type { Fleet } from './fleet.js';
-import { signingKey } from './keys.js';
+import { type SigningKey, signingKey } from './keys.js';
 
 export interface IssueInput {
   type: SignedType;
   key?: string;
+  /** A key already in hand (the console's logged-in user), instead of one read from this account's key directory. */
+  signer?: SigningKey;
   target: Target;
   body: unknown;
   now?: number;
@@ -19,15 +23,16 @@ export interface IssueInput {
  * Build, check and sign a command as `key`. The body is parsed with the protocol schema first,
  * so a mistake is reported here rather than as a rejection from thirteen stations.
  */
-export function issueCommand(fleet: Fleet, db: CentralDb, input: IssueInput): SignedEnvelope {
-  const key = signingKey(fleet, input.key, input.type);
+export async function issueCommand(fleet: Fleet, db: CentralStore, input: IssueInput): Promise<SignedEnvelope> {
+  const key = input.signer ?? signingKey(fleet, input.key, input.type);
+  if (input.signer && !fleet.signers.some((s) => s.key === key.id && s.allow.includes(input.type))) throw new CliError(t('keys.notAllowed', { id: key.id, type: input.type }));
   const now = input.now ?? Date.now();
   const body = BODY_SCHEMAS[input.type].parse(input.body);
   const envelope = makeEnvelope({
     id: input.id ?? newCommandId(input.type, now),
     type: input.type,
     issuer: key.id,
-    seq: db.nextSeq(key.id, now),
+    seq: await db.nextSeq(key.id, now),
     now,
     ttlMs: input.ttlMs ?? DEFAULT_TTL_MS[input.type],
     target: input.target,

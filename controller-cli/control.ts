@@ -1,7 +1,7 @@
 import { t } from '../io/i18n.js';
 import { ControlBody } from '../protocol/index.js';
 import { connectCentral, endClient } from './central-connection.js';
-import { CentralDb } from './central-db.js';
+import { openCentralStore } from './central-store.js';
 import { issueCommand, sendCommand } from './command-issue.js';
 import { UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
@@ -16,9 +16,9 @@ export async function control(fleet: Fleet, action: string, o: { to: string; zon
   const parsed = ControlBody.safeParse(action === 'volume' ? { action, volume, ...(o.zone ? { zone: o.zone } : {}) } : { action });
   if (!parsed.success) throw new UsageError(t('control.action', { value: action }));
   const resolved = resolveTargets(fleet, o.to);
-  const db = new CentralDb(fleet.database);
+  const db = await openCentralStore(fleet);
   try {
-    const envelope = issueCommand(fleet, db, { type: 'control', key: o.key, target: resolved.target, body: parsed.data });
+    const envelope = await issueCommand(fleet, db, { type: 'control', key: o.key, target: resolved.target, body: parsed.data });
     const { stations, topics } = planTopics(fleet, envelope.target);
     const client = await connectCentral(fleet);
     try {
@@ -30,6 +30,6 @@ export async function control(fleet: Fleet, action: string, o: { to: string; zon
     else process.stdout.write(t('send.sent', { type: `control ${action}`, id: envelope.id, count: stations.length, topics: topics.join(' ') }) + '\n');
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }

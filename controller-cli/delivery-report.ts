@@ -1,6 +1,6 @@
 import { t } from '../io/i18n.js';
 import { EnvelopeShape, occurrencesBetween, type Priority, ScheduleBody } from '../protocol/index.js';
-import { type AckRow, CentralDb } from './central-db.js';
+import { type AckRow, type CentralStore, openCentralStore } from './central-store.js';
 import type { Fleet } from './fleet.js';
 import { csvLine, printJson, printTable } from './output.js';
 import { formatLocal, parseWhen } from './time.js';
@@ -22,14 +22,14 @@ export interface DeliveryRow {
 }
 
 /** One station's fate for one broadcast, from its acks (and its online history when it sent none). */
-export function classify(
-  db: CentralDb,
+export async function classify(
+  db: CentralStore,
   station: string,
   plannedAt: number,
   acks: AckRow[],
   graceMs: number,
   now: number,
-): Pick<DeliveryRow, 'status' | 'startedAt' | 'endedAt' | 'reason'> {
+): Promise<Pick<DeliveryRow, 'status' | 'startedAt' | 'endedAt' | 'reason'>> {
   const has = (s: string) => acks.find((a) => a.state === s);
   const started = has('started') ?? has('completed');
   const startedAt = started?.started_at ?? started?.at ?? null;
@@ -47,20 +47,31 @@ export function classify(
   if (has('missed')) return { status: 'missed', startedAt, endedAt, reason: has('missed')!.reason };
   if (started) return { status: 'started', startedAt, endedAt, reason: null };
   if (plannedAt > now) return { status: 'pending', startedAt, endedAt, reason: null };
-  if (db.onlineAt(station, plannedAt) === false) return { status: 'unreachable', startedAt, endedAt, reason: null };
+  if ((await db.onlineAt(station, plannedAt)) === false) return { status: 'unreachable', startedAt, endedAt, reason: null };
   return { status: 'not-confirmed', startedAt, endedAt, reason: null };
 }
 
-export function deliveryRows(db: CentralDb, fromMs: number, toMs: number, graceMs: number): DeliveryRow[] {
+/** Acks grouped by station (a broadcast to 10,000 stations must not scan its acks once per station). */
+function byStation(acks: AckRow[]): Map<string, AckRow[]> {
+  const m = new Map<string, AckRow[]>();
+  for (const a of acks) {
+    const list = m.get(a.station);
+    if (list) list.push(a);
+    else m.set(a.station, [a]);
+  }
+  return m;
+}
+
+export async function deliveryRows(db: CentralStore, fromMs: number, toMs: number, graceMs: number): Promise<DeliveryRow[]> {
   const now = Date.now();
   const rows: DeliveryRow[] = [];
   // Commands sent from the command line.
-  for (const b of db.broadcasts(fromMs, toMs)) {
+  for (const b of await db.broadcasts(fromMs, toMs)) {
     if (b.status === 'draft' || b.type === 'cancel') continue;
     const planned = b.planned_at ?? b.sent_at ?? b.created_at;
-    const acks = db.acksFor(b.id);
+    const acks = byStation(await db.acksFor(b.id));
     for (const station of JSON.parse(b.stations) as string[]) {
-      const mine = acks.filter((a) => a.station === station);
+      const mine = acks.get(station) ?? [];
       rows.push({
         broadcastId: b.id,
         kind: b.type,
@@ -69,24 +80,24 @@ export function deliveryRows(db: CentralDb, fromMs: number, toMs: number, graceM
         test: b.test === 1,
         station,
         plannedAt: new Date(planned).toISOString(),
-        ...classify(db, station, planned, mine, graceMs, now),
+        ...(await classify(db, station, planned, mine, graceMs, now)),
       });
     }
   }
   // Schedule occurrences: each pushed version is in force from its push until the next one.
-  const pushed = db.allPushed();
-  const byStation = new Map<string, typeof pushed>();
-  for (const p of pushed) byStation.set(p.station, [...(byStation.get(p.station) ?? []), p]);
-  const acks = db.acksBetweenPlanned(new Date(fromMs).toISOString(), new Date(toMs).toISOString());
-  for (const [station, versions] of byStation) {
-    versions.forEach((v, i) => {
+  const pushed = await db.allPushed();
+  const pushedBy = new Map<string, typeof pushed>();
+  for (const p of pushed) pushedBy.set(p.station, [...(pushedBy.get(p.station) ?? []), p]);
+  const acks = byStation(await db.acksBetweenPlanned(new Date(fromMs).toISOString(), new Date(toMs).toISOString()));
+  for (const [station, versions] of pushedBy) {
+    for (const [i, v] of versions.entries()) {
       const start = Math.max(fromMs, v.pushed_at);
       // Occurrences still in the future are not part of a delivery report.
       const end = Math.min(toMs, now, versions[i + 1]?.pushed_at ?? Infinity);
-      if (end <= start) return;
+      if (end <= start) continue;
       const body = ScheduleBody.parse(EnvelopeShape.parse(JSON.parse(v.envelope)).body);
       for (const occ of occurrencesBetween(body, start, end)) {
-        const mine = acks.filter((a) => a.station === station && a.broadcast_id === occ.broadcastId);
+        const mine = (acks.get(station) ?? []).filter((a) => a.broadcast_id === occ.broadcastId);
         rows.push({
           broadcastId: occ.broadcastId,
           kind: 'schedule',
@@ -95,30 +106,40 @@ export function deliveryRows(db: CentralDb, fromMs: number, toMs: number, graceM
           test: false,
           station,
           plannedAt: new Date(occ.plannedAt).toISOString(),
-          ...classify(db, station, occ.plannedAt, mine, graceMs, now),
+          ...(await classify(db, station, occ.plannedAt, mine, graceMs, now)),
         });
       }
-    });
+    }
   }
   return rows.sort((a, b) => a.plannedAt.localeCompare(b.plannedAt) || a.broadcastId.localeCompare(b.broadcastId) || a.station.localeCompare(b.station));
 }
 
 const statusLabel = (s: DeliveryStatus) => t(`status.${s}` as Parameters<typeof t>[0]);
 
-export function report(fleet: Fleet, o: { from: string; to: string; csv?: boolean; json?: boolean; grace?: string }): number {
-  const now = Date.now();
-  const fromMs = parseWhen(o.from, fleet.timezone, now, '--from');
-  let toMs = parseWhen(o.to, fleet.timezone, now, '--to');
-  if (/^\d{4}-\d\d-\d\d$/.test(o.to.trim())) toMs += 86_400_000; // a date means the whole day
+/** The report's time range, as `loa report --from/--to` and the console read it: a date means the whole day. */
+export function reportRange(fleet: Fleet, from: string, to: string, now = Date.now()): { fromMs: number; toMs: number } {
+  const fromMs = parseWhen(from, fleet.timezone, now, '--from');
+  let toMs = parseWhen(to, fleet.timezone, now, '--to');
+  if (/^\d{4}-\d\d-\d\d$/.test(to.trim())) toMs += 86_400_000;
+  return { fromMs, toMs };
+}
+
+const REPORT_COLUMNS = ['broadcastId', 'kind', 'title', 'priority', 'test', 'station', 'plannedAt', 'startedAt', 'endedAt', 'status', 'reason'] as const;
+
+/** The CSV of `loa report --csv`; the console's download is this same text. */
+export function reportCsv(rows: DeliveryRow[]): string {
+  return [csvLine([...REPORT_COLUMNS]), ...rows.map((r) => csvLine(REPORT_COLUMNS.map((c) => String(r[c] ?? ''))))].join('\n') + '\n';
+}
+
+export async function report(fleet: Fleet, o: { from: string; to: string; csv?: boolean; json?: boolean; grace?: string }): Promise<number> {
+  const { fromMs, toMs } = reportRange(fleet, o.from, o.to);
   const graceMs = (o.grace ? Number(o.grace) : 60) * 1000;
-  const db = new CentralDb(fleet.database);
+  const db = await openCentralStore(fleet);
   try {
-    const rows = deliveryRows(db, fromMs, toMs, graceMs);
+    const rows = await deliveryRows(db, fromMs, toMs, graceMs);
     if (o.json) printJson(rows);
-    else if (o.csv) {
-      const cols = ['broadcastId', 'kind', 'title', 'priority', 'test', 'station', 'plannedAt', 'startedAt', 'endedAt', 'status', 'reason'] as const;
-      process.stdout.write([csvLine([...cols]), ...rows.map((r) => csvLine(cols.map((c) => String(r[c] ?? ''))))].join('\n') + '\n');
-    } else {
+    else if (o.csv) process.stdout.write(reportCsv(rows));
+    else {
       printTable(
         [t('col.broadcast'), t('col.title'), t('col.station'), t('col.planned'), t('col.started'), t('col.status'), t('col.reason')],
         rows.map((r) => [
@@ -134,38 +155,26 @@ export function report(fleet: Fleet, o: { from: string; to: string; csv?: boolea
     }
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
-export function listBroadcasts(fleet: Fleet, o: { json?: boolean; limit?: string }): number {
-  const db = new CentralDb(fleet.database);
+export async function listBroadcasts(fleet: Fleet, o: { json?: boolean; limit?: string }): Promise<number> {
+  const db = await openCentralStore(fleet);
   try {
     const now = Date.now();
-    const list = db
-      .broadcasts()
-      .filter((b) => b.type !== 'cancel')
-      .slice(-(Number(o.limit ?? 50) || 50));
-    const out = list.map((b) => {
+    const list = (await db.broadcasts()).filter((b) => b.type !== 'cancel').slice(-(Number(o.limit ?? 50) || 50));
+    const out = [];
+    for (const b of list) {
       const planned = b.planned_at ?? b.sent_at ?? b.created_at;
-      const acks = db.acksFor(b.id);
+      const acks = byStation(await db.acksFor(b.id));
       const counts: Record<string, number> = {};
       for (const station of JSON.parse(b.stations) as string[]) {
-        const s =
-          b.status === 'draft'
-            ? 'pending'
-            : classify(
-                db,
-                station,
-                planned,
-                acks.filter((a) => a.station === station),
-                60_000,
-                now,
-              ).status;
+        const s = b.status === 'draft' ? 'pending' : (await classify(db, station, planned, acks.get(station) ?? [], 60_000, now)).status;
         counts[s] = (counts[s] ?? 0) + 1;
       }
       const sigs = (JSON.parse(b.envelope) as { sigs: { key: string }[] }).sigs.map((s) => s.key);
-      return {
+      out.push({
         id: b.id,
         type: b.type,
         status: b.status,
@@ -176,8 +185,8 @@ export function listBroadcasts(fleet: Fleet, o: { json?: boolean; limit?: string
         stations: (JSON.parse(b.stations) as string[]).length,
         signatures: sigs,
         delivery: counts,
-      };
-    });
+      });
+    }
     if (o.json) printJson(out);
     else {
       printTable(
@@ -196,6 +205,6 @@ export function listBroadcasts(fleet: Fleet, o: { json?: boolean; limit?: string
     }
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }

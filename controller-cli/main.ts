@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { ZodError } from 'zod';
+import { type ServeOptions, serve } from '../console/server/serve.js';
+import { usersAdd, usersDisable, usersList, usersPasswd } from '../console/server/users-cli.js';
 import { t } from '../io/i18n.js';
 import { VERSION } from '../io/version.js';
 import { alert, approveAlert, cancelAlert } from './alert.js';
 import { announce } from './announce.js';
-import { brokerConfigSummary, writeBrokerConfig } from './broker-config.js';
+import { bridgeConfigSummary, brokerConfigSummary, writeBridgeConfig, writeBrokerConfig } from './broker-config.js';
+import { capImport } from './cap-import.js';
+import { capDrafts } from './cap-list.js';
+import { capWatch } from './cap-watch.js';
 import { runCollector } from './collector.js';
 import { control } from './control.js';
 import { listBroadcasts, report } from './delivery-report.js';
@@ -17,7 +22,7 @@ import { intOption } from './options.js';
 import { printJson, printTable } from './output.js';
 import { provisionStation } from './provision.js';
 import { diffSchedules, nextFireTimes, pushSchedules, showSchedules, validateSchedules } from './schedule-commands.js';
-import { showStations } from './stations-status.js';
+import { type StationsOptions, showStations } from './stations-status.js';
 
 // `loa stations --watch | head`: a closed pipe is the reader saying it has seen enough.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -111,9 +116,27 @@ broker
   .option('--station-bind <address>', t('opt.bind'))
   .option('--user <user>', t('opt.user'))
   .option('--no-tls', t('opt.noTls'))
+  .option('--bridge <id>', t('opt.bridge'))
+  .option('--bridge-to <url>', t('opt.bridgeTo'))
   .option('--json', t('opt.json'))
   .action(
     run(async (o: Opts) => {
+      if (o.bridge !== undefined) {
+        const b = await writeBridgeConfig(fleet(), {
+          out: o.out as string,
+          bridge: o.bridge as string,
+          ...(o.bridgeTo !== undefined ? { to: o.bridgeTo as string } : {}),
+          ...(o.tlsPort !== undefined ? { tlsPort: intOption(o.tlsPort as string, '--tls-port', 1, 65535)! } : {}),
+          ...(o.tlsBind !== undefined ? { tlsBind: o.tlsBind as string } : {}),
+          ...(o.stationPort !== undefined ? { stationPort: intOption(o.stationPort as string, '--station-port', 1, 65535)! } : {}),
+          ...(o.stationBind !== undefined ? { stationBind: o.stationBind as string } : {}),
+          ...(o.user !== undefined ? { user: o.user as string } : {}),
+          tls: o.tls !== false,
+        });
+        if (o.json) printJson(b);
+        else process.stdout.write(bridgeConfigSummary(b) + '\n');
+        return 0;
+      }
       const r = await writeBrokerConfig(fleet(), {
         out: o.out as string,
         ...(o.port !== undefined ? { port: intOption(o.port as string, '--port', 1, 65535)! } : {}),
@@ -248,6 +271,31 @@ alertCmd
   .option('--correction-audio <file>', t('opt.correctionAudio'))
   .action(run((id: string, o: Opts) => cancelAlert(fleet(), id, o as { key?: string; reason?: string; wait?: string; json?: boolean; correctionAudio?: string })));
 
+// ---- CAP in (docs/cap.md) ----------------------------------------------------------------
+const capCmd = program.command('cap').description(t('cmd.cap'));
+capCmd
+  .command('import')
+  .description(t('cmd.cap.import'))
+  .argument('<inputs...>', t('arg.capInputs'))
+  .option('--dry-run', t('opt.dryRun'))
+  .option('--now <iso>', t('opt.capNow'))
+  .option('--json', t('opt.json'))
+  .action(run((inputs: string[], o: Opts) => capImport(fleet(), inputs, o as { dryRun?: boolean; json?: boolean; now?: string })));
+capCmd
+  .command('watch')
+  .description(t('cmd.cap.watch'))
+  .argument('[sources...]', t('arg.capSources'))
+  .option('--feeds', t('opt.capFeeds'))
+  .option('--interval <seconds>', t('opt.capInterval'))
+  .option('--once', t('opt.capOnce'))
+  .option('--json', t('opt.json'))
+  .action(run((sources: string[], o: Opts) => capWatch(fleet(), sources, o as { interval?: string; once?: boolean; json?: boolean; feeds?: boolean })));
+capCmd
+  .command('drafts')
+  .description(t('cmd.cap.drafts'))
+  .option('--json', t('opt.json'))
+  .action(run((o: Opts) => capDrafts(fleet(), o as { json?: boolean })));
+
 program
   .command('control')
   .description(t('cmd.control'))
@@ -285,14 +333,27 @@ program
   .command('collect')
   .description(t('cmd.collect'))
   .option('--client-id <id>', t('opt.clientId'))
+  .option('--shared <group>', t('opt.shared'))
   .option('--verbose', t('opt.verbose'))
-  .action(run((o: Opts) => runCollector(fleet(), { ...(o.clientId ? { clientId: o.clientId as string } : {}), verbose: o.verbose === true })));
+  .action(
+    run((o: Opts) =>
+      runCollector(fleet(), {
+        ...(o.clientId ? { clientId: o.clientId as string } : {}),
+        ...(o.shared ? { shared: o.shared as string } : {}),
+        verbose: o.verbose === true,
+      }),
+    ),
+  );
 program
   .command('stations')
   .description(t('cmd.stations'))
   .option('--watch', t('opt.watch'))
+  .option('--group <group>', t('opt.stationsGroup'))
+  .option('--offline', t('opt.stationsOffline'))
+  .option('--limit <n>', t('opt.stationsLimit'))
+  .option('--page <n>', t('opt.stationsPage'))
   .option('--json', t('opt.json'))
-  .action(run((o: Opts) => showStations(fleet(), o as { watch?: boolean; json?: boolean })));
+  .action(run((o: Opts) => showStations(fleet(), o as StationsOptions)));
 program
   .command('broadcasts')
   .description(t('cmd.broadcasts'))
@@ -308,6 +369,57 @@ program
   .option('--csv', t('opt.csv'))
   .option('--json', t('opt.json'))
   .action(run((o: Opts) => report(fleet(), o as { from: string; to: string; csv?: boolean; json?: boolean; grace?: string })));
+
+// ---- console ------------------------------------------------------------------------------
+const collectList = (v: string, prev: string[] = []) => [...prev, v];
+program
+  .command('serve')
+  .description(t('cmd.serve'))
+  .option('--collect', t('opt.collect'))
+  .option('--host <address>', t('opt.serveHost'))
+  .option('--port <n>', t('opt.servePort'))
+  .option('--tls-cert <file>', t('opt.tlsCert'))
+  .option('--tls-key <file>', t('opt.tlsKey'))
+  .option('--no-tls', t('opt.serveNoTls'))
+  .option('--hostname <name>', t('opt.serveHostname'), collectList)
+  .option('--idle-minutes <n>', t('opt.idleMinutes'))
+  .option('--live-url <url>', t('opt.liveUrl'))
+  .option('--live-port <n>', t('opt.livePort'))
+  .action(run((o: Opts) => serve(fleet(), o as ServeOptions)));
+const users = program.command('users').description(t('cmd.users'));
+users
+  .command('add')
+  .description(t('cmd.users.add'))
+  .argument('<name>')
+  .requiredOption('--role <role>', t('opt.role'))
+  .option('--stations <ids>', t('opt.userStations'))
+  .option('--groups <ids>', t('opt.userGroups'))
+  .option('--key <id>', t('opt.userKey'))
+  .option('--password-stdin', t('opt.passwordStdin'))
+  .option('--json', t('opt.json'))
+  .action(run((name: string, o: Opts) => usersAdd(fleet(), name, o)));
+users
+  .command('list')
+  .description(t('cmd.users.list'))
+  .option('--json', t('opt.json'))
+  .action(run((o: Opts) => usersList(fleet(), o)));
+users
+  .command('passwd')
+  .description(t('cmd.users.passwd'))
+  .argument('<name>')
+  .option('--key <id>', t('opt.userKey'))
+  .option('--password-stdin', t('opt.passwordStdin'))
+  .action(run((name: string, o: Opts) => usersPasswd(fleet(), name, o)));
+users
+  .command('disable')
+  .description(t('cmd.users.disable'))
+  .argument('<name>')
+  .action(run((name: string) => usersDisable(fleet(), name, true)));
+users
+  .command('enable')
+  .description(t('cmd.users.enable'))
+  .argument('<name>')
+  .action(run((name: string) => usersDisable(fleet(), name, false)));
 
 // Commander settings are copied to subcommands when they are created, so apply them everywhere.
 function configure(cmd: Command): void {

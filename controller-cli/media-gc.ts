@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { publishAsync } from '../io/mqtt.js';
 import { type AudioRef, EnvelopeShape, ScheduleBody } from '../protocol/index.js';
-import type { CentralDb } from './central-db.js';
+import type { CentralStore } from './central-store.js';
 import type { Fleet } from './fleet.js';
 
 export interface MediaGcResult {
@@ -20,10 +20,10 @@ function audioSha(audio: AudioRef | undefined): string | undefined {
  * What stations may still fetch: every clip of the newest schedule pushed to each station, of
  * every draft, and of every broadcast planned or sent in the last `keepDays`.
  */
-export function referencedMedia(db: CentralDb, now: number, keepDays = MEDIA_KEEP_DAYS): Set<string> {
+export async function referencedMedia(db: CentralStore, now: number, keepDays = MEDIA_KEEP_DAYS): Promise<Set<string>> {
   const keep = new Set<string>();
   const latest = new Map<string, string>();
-  for (const p of db.allPushed()) latest.set(p.station, p.envelope); // ordered by version
+  for (const p of await db.allPushed()) latest.set(p.station, p.envelope); // ordered by version
   for (const envelope of latest.values()) {
     const body = ScheduleBody.safeParse(EnvelopeShape.parse(JSON.parse(envelope)).body);
     if (body.success)
@@ -32,8 +32,8 @@ export function referencedMedia(db: CentralDb, now: number, keepDays = MEDIA_KEE
         if (sha) keep.add(sha);
       }
   }
-  for (const b of db.broadcasts(now - keepDays * 86_400_000)) addBroadcast(keep, b.envelope);
-  for (const b of db.drafts()) addBroadcast(keep, b.envelope);
+  for (const b of await db.broadcasts(now - keepDays * 86_400_000)) addBroadcast(keep, b.envelope);
+  for (const b of await db.drafts()) addBroadcast(keep, b.envelope);
   return keep;
 }
 
@@ -52,19 +52,19 @@ function addBroadcast(keep: Set<string>, envelope: string): void {
  * publish removes them from the broker), so the broker's retained store does not grow with
  * every announcement ever made. The central copy stays, so the clip can be published again.
  */
-export async function mediaGc(fleet: Fleet, db: CentralDb, client: MqttClient, opts: { now?: number; keepDays?: number; dryRun?: boolean } = {}): Promise<MediaGcResult> {
+export async function mediaGc(fleet: Fleet, db: CentralStore, client: MqttClient, opts: { now?: number; keepDays?: number; dryRun?: boolean } = {}): Promise<MediaGcResult> {
   const now = opts.now ?? Date.now();
-  const keep = referencedMedia(db, now, opts.keepDays);
+  const keep = await referencedMedia(db, now, opts.keepDays);
   const cleared: string[] = [];
   let kept = 0;
-  for (const m of db.publishedMedia()) {
+  for (const m of await db.publishedMedia()) {
     if (keep.has(m.sha256) || m.published_at > now - (opts.keepDays ?? MEDIA_KEEP_DAYS) * 86_400_000) {
       kept++;
       continue;
     }
     if (!opts.dryRun) {
       await publishAsync(client, fleet.topics.media(m.sha256), Buffer.alloc(0), { qos: 1, retain: true });
-      db.markMediaCleared(m.sha256, now);
+      await db.markMediaCleared(m.sha256, now);
     }
     cleared.push(m.sha256);
   }

@@ -43,11 +43,11 @@ export async function publishMedia(
   topics: Topics,
   storeDir: string,
   sha256: string,
-  db?: { recordMedia(sha: string, bytes: number, now: number): void },
+  db?: { recordMedia(sha: string, bytes: number, now: number): Promise<void> | void },
 ): Promise<void> {
   const path = storedMediaPath(storeDir, sha256);
   if (!existsSync(path)) throw new CliError(t('media.notStored', { sha256 }));
   const bytes = readFileSync(path);
   await publishAsync(client, topics.media(sha256), bytes, { qos: 1, retain: true });
-  db?.recordMedia(sha256, bytes.length, Date.now());
+  await db?.recordMedia(sha256, bytes.length, Date.now());
 }

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { t } from '../io/i18n.js';
 import { repeatedPublicKeys } from '../protocol/index.js';
 import { CliError } from './errors.js';
-import { type Fleet, findStation } from './fleet.js';
+import { bridgeOf, type Fleet, findStation, quietHoursOf } from './fleet.js';
 import { publicKeyOf } from './keys.js';
 import { writeSecretFile } from './secret-files.js';
 import { rememberedBrokerDir, rotateStationPassword, writeMosquittoPasswordFiles } from './station-passwords.js';
@@ -45,8 +45,8 @@ export function provisionStation(fleet: Fleet, stationId: string, outDir: string
   const config = {
     station: { id: station.id, name: station.name, groups: station.groups },
     broker: {
-      // The station listener: it binds the client id to this user name.
-      urls: fleet.broker.stationUrls,
+      // The station listener (of its bridged ward broker, if it has one): it binds the client id to this user name.
+      urls: bridgeOf(fleet, station.id)?.stationUrls ?? fleet.broker.stationUrls,
       username: station.id,
       password,
       ...(tls ? { tls } : {}),
@@ -59,6 +59,7 @@ export function provisionStation(fleet: Fleet, stationId: string, outDir: string
     alertQuorum: fleet.alertQuorum,
     testAlerts: fleet.policy.testAlerts,
     relay: { schemes: fleet.policy.relaySchemes },
+    quietHours: quietHoursOf(fleet, station),
     zones: station.zones.map((z) => ({
       id: z.id,
       name: z.name,

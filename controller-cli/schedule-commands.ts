@@ -4,7 +4,7 @@ import { publishAsync } from '../io/mqtt.js';
 import { canonicalJson, DEFAULT_TTL_MS, nextOccurrences, ScheduleBody } from '../protocol/index.js';
 import { mediaStoreDir } from './audio-source.js';
 import { connectCentral, endClient } from './central-connection.js';
-import { CentralDb } from './central-db.js';
+import { openCentralStore } from './central-store.js';
 import { issueCommand } from './command-issue.js';
 import { type Fleet, findStation } from './fleet.js';
 import { publishMedia } from './media.js';
@@ -82,12 +82,12 @@ export async function diffSchedules(fleet: Fleet, files: string[], o: { json?: b
     files.map((f) => resolve(f)),
   );
   const compiled = await compileSchedules(fleet, loaded, stationFilter(fleet, o.station));
-  const db = new CentralDb(fleet.database);
+  const db = await openCentralStore(fleet);
   const rows: DiffRow[] = [];
   try {
     for (const [station, items] of compiled.items) {
-      const last = db.lastPushed(station);
-      const applied = db.appliedVersion(station);
+      const last = await db.lastPushed(station);
+      const applied = await db.appliedVersion(station);
       const before = new Map((last ? (JSON.parse(last.items_json) as ScheduleBody['items']) : []).map((i) => [i.id, canonicalJson(i)]));
       const now = new Map(items.map((i) => [i.id, canonicalJson(i)]));
       const added = [...now.keys()].filter((k) => !before.has(k));
@@ -98,7 +98,7 @@ export async function diffSchedules(fleet: Fleet, files: string[], o: { json?: b
       rows.push({ station, pushedVersion: last?.version ?? null, appliedVersion: applied, status, added, removed, changed });
     }
   } finally {
-    db.close();
+    await db.close();
   }
   if (o.json) printJson(rows);
   else {
@@ -126,23 +126,29 @@ export async function pushSchedules(fleet: Fleet, files: string[], o: { station?
     files.map((f) => resolve(f)),
   );
   const compiled = await compileSchedules(fleet, loaded, stationFilter(fleet, o.station));
-  const db = new CentralDb(fleet.database);
-  const client = await connectCentral(fleet);
+  const db = await openCentralStore(fleet);
+  let client: Awaited<ReturnType<typeof connectCentral>>;
+  try {
+    client = await connectCentral(fleet);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
   const results: { station: string; version: number; items: number; id: string }[] = [];
   try {
     for (const sha of compiled.media) await publishMedia(client, fleet.topics, mediaStoreDir(fleet), sha, db);
     for (const [station, items] of compiled.items) {
-      const version = Math.max(db.lastPushedVersion(station), db.appliedVersion(station) ?? 0) + 1;
+      const version = Math.max(await db.lastPushedVersion(station), (await db.appliedVersion(station)) ?? 0) + 1;
       const body = ScheduleBody.parse({ station, version, tz: compiled.tz, items });
       const now = Date.now();
-      const envelope = issueCommand(fleet, db, { type: 'schedule', key: o.key, target: { stations: [station] }, body, now, ttlMs: DEFAULT_TTL_MS.schedule });
+      const envelope = await issueCommand(fleet, db, { type: 'schedule', key: o.key, target: { stations: [station] }, body, now, ttlMs: DEFAULT_TTL_MS.schedule });
       await publishAsync(client, fleet.topics.schedule(station), JSON.stringify(envelope), { qos: 1, retain: true });
-      db.recordPushed(station, version, JSON.stringify(items), envelope, now);
+      await db.recordPushed(station, version, JSON.stringify(items), envelope, now);
       results.push({ station, version, items: items.length, id: envelope.id });
     }
   } finally {
     await endClient(client);
-    db.close();
+    await db.close();
   }
   if (o.json) printJson(results);
   else for (const r of results) process.stdout.write(t('schedule.pushed', { station: r.station, version: r.version, items: r.items }) + '\n');

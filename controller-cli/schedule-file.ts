@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { t } from '../io/i18n.js';
-import { type AudioRef, cronError, IsoTime, ItemId, ScheduleBody, ScheduleItem, StreamRef, timezoneError } from '../protocol/index.js';
+import { type AudioRef, canonicalJson, cronError, IsoTime, ItemId, ScheduleBody, ScheduleItem, Sha256, StreamRef, timezoneError } from '../protocol/index.js';
 import { mediaStoreDir, speechCacheDir } from './audio-source.js';
 import { ConfigFile, type KeyPath } from './config-file.js';
 import { type Fleet, resolveFrom, stationsOfGroup } from './fleet.js';
-import { storeMedia } from './media.js';
+import { storedMediaPath, storeMedia } from './media.js';
 import { DEFAULT_VOICE, synthesise } from './speech.js';
 
 const Targets = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected a station id, group id or all, or a list of them' });
@@ -35,11 +35,13 @@ const AuthoredItem = z
     policy: z.enum(['interrupt', 'wait']).optional(),
     maxDelaySec: z.number().int().min(0).max(86_400).optional(),
     file: z.string().min(1).optional(),
+    /** A clip already in the central media store (uploaded or recorded in the console), by its sha256. */
+    media: Sha256.optional(),
     tts: z.strictObject({ text: z.string().min(1).max(5000), voice: z.string().default(DEFAULT_VOICE) }).optional(),
     stream: z.strictObject({ urls: StreamRef.shape.urls, durationSec: StreamRef.shape.durationSec }).optional(),
   })
   .refine((i) => (i.cron === undefined) !== (i.at === undefined), { message: 'expected exactly one of cron or at' })
-  .refine((i) => [i.file, i.tts, i.stream].filter((x) => x !== undefined).length === 1, { message: 'expected exactly one of file, tts or stream' });
+  .refine((i) => [i.file, i.media, i.tts, i.stream].filter((x) => x !== undefined).length === 1, { message: 'expected exactly one of file, media, tts or stream' });
 type AuthoredItem = z.infer<typeof AuthoredItem>;
 
 const ScheduleFileSchema = z.strictObject({
@@ -63,10 +65,17 @@ export interface LoadedSchedules {
 const PLACEHOLDER: AudioRef = { kind: 'media', sha256: '0'.repeat(64), size: 1 };
 
 export function loadScheduleFiles(fleet: Fleet, paths: string[]): LoadedSchedules {
+  return loadScheduleSources(
+    fleet,
+    paths.map((p) => ConfigFile.read(p)),
+  );
+}
+
+/** Schedules from already-read YAML (files, or the console's editor text). */
+export function loadScheduleSources(fleet: Fleet, sources: ConfigFile[]): LoadedSchedules {
   const items: LoadedItem[] = [];
   let tz = fleet.timezone;
-  for (const path of paths) {
-    const file = ConfigFile.read(path);
+  for (const file of sources) {
     const top = file.parse(ScheduleFileSchema);
     if (top.tz !== undefined) {
       if (timezoneError(top.tz)) throw file.error(['tz'], t('fleet.expectedTimezone'));
@@ -95,7 +104,7 @@ export function loadScheduleFiles(fleet: Fleet, paths: string[]): LoadedSchedule
       items.push({ file, index, item, stations });
     });
   }
-  return { files: paths, tz, items };
+  return { files: sources.map((f) => f.path), tz, items };
 }
 
 function expandTo(fleet: Fleet, file: ConfigFile, item: AuthoredItem, at: KeyPath): string[] {
@@ -149,6 +158,13 @@ export async function compileSchedules(fleet: Fleet, loaded: LoadedSchedules, on
     else if (item.tts) {
       const wav = await synthesise(speechCacheDir(fleet), item.tts.text, item.tts.voice);
       audio = storeMedia(mediaStoreDir(fleet), wav, { text: item.tts.text, voice: item.tts.voice }).ref;
+    } else if (item.media) {
+      const path = storedMediaPath(mediaStoreDir(fleet), item.media);
+      try {
+        audio = storeMedia(mediaStoreDir(fleet), path).ref;
+      } catch {
+        throw file.error(['items', index, 'media'], t('schedule.unknownMedia', { sha256: item.media }));
+      }
     } else {
       const path = resolveFrom(file.path, item.file!);
       try {
@@ -171,4 +187,49 @@ export async function compileSchedules(fleet: Fleet, loaded: LoadedSchedules, on
     );
   }
   return { items, tz: loaded.tz, media };
+}
+
+/**
+ * The authoring text of what stations hold now: each item once, with the stations that carry it
+ * identically as its `to` (a group or `all` when that is exactly who has it). Audio becomes
+ * `tts` when it was speech, else `media` (the clip in the central store), or `stream`.
+ */
+export function decompileSchedules(fleet: Fleet, perStation: Map<string, ScheduleBody['items']>): { tz: string; items: Record<string, unknown>[] } {
+  const byContent = new Map<string, { item: ScheduleBody['items'][number]; stations: string[] }>();
+  for (const s of fleet.stations) {
+    for (const item of perStation.get(s.id) ?? []) {
+      const key = canonicalJson(item);
+      const entry = byContent.get(key) ?? { item, stations: [] };
+      entry.stations.push(s.id);
+      byContent.set(key, entry);
+    }
+  }
+  const toOf = (stations: string[]): string | string[] => {
+    if (stations.length === fleet.stations.length) return 'all';
+    const group = fleet.groups.find((g) => {
+      const members = stationsOfGroup(fleet, g.id).map((m) => m.id);
+      return members.length === stations.length && members.every((m) => stations.includes(m));
+    });
+    if (group) return group.id;
+    return stations.length === 1 ? stations[0]! : stations;
+  };
+  const items = [...byContent.values()].map(({ item, stations }) => {
+    const { audio, ...rest } = item;
+    const source =
+      audio.kind === 'stream'
+        ? { stream: { urls: audio.urls, durationSec: audio.durationSec } }
+        : audio.tts
+          ? { tts: { text: audio.tts.text, voice: audio.tts.voice } }
+          : { media: audio.sha256 };
+    // Defaults the protocol filled in are left out, so the text reads as a person wrote it.
+    const out: Record<string, unknown> = { id: rest.id, to: toOf(stations) };
+    for (const [k, v] of Object.entries(rest)) {
+      if (k === 'id' || v === undefined) continue;
+      if ((k === 'title' && v === '') || (k === 'chime' && v === false) || (k === 'repeat' && v === 1) || (k === 'gapSec' && v === 0)) continue;
+      if ((k === 'policy' && v === 'wait') || (k === 'maxDelaySec' && v === 300) || (k === 'priority' && v === 'normal')) continue;
+      out[k] = v;
+    }
+    return { ...out, ...source };
+  });
+  return { tz: fleet.timezone, items };
 }

@@ -11,6 +11,11 @@ export function stationPasswordFile(fleet: Fleet, station: string): string {
   return join(fleet.secretsDir, 'stations', `${station}.password`);
 }
 
+/** The password a bridged broker uses on this one (`remote_password` in its mosquitto.conf). */
+export function bridgePasswordFile(fleet: Fleet, bridge: string): string {
+  return join(fleet.secretsDir, 'bridges', `${bridge}.password`);
+}
+
 export function readSecret(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
   return readFileSync(path, 'utf8').trim() || undefined;
@@ -66,6 +71,8 @@ export function passwordFiles(dir: string): { stations: string; central: string 
 export function writeMosquittoPasswordFiles(fleet: Fleet, dir: string): { stations: string; central: string } {
   const files = passwordFiles(dir);
   const lines = fleet.stations.map((s) => mosquittoPasswordLine(s.id, ensurePassword(stationPasswordFile(fleet, s.id)).password));
+  // Bridged brokers log in on a station listener too (their client id becomes their user name).
+  for (const b of fleet.bridges) lines.push(mosquittoPasswordLine(b.id, ensurePassword(bridgePasswordFile(fleet, b.id)).password));
   // The hashes are salted PBKDF2, but there is still no reason for others to read them.
   writePublicFile(files.stations, lines.join('\n') + '\n', 0o600);
   // The central user's password is shared by the office's officials (their group); a station's is not.

@@ -2,9 +2,10 @@
 // `npm run demo`: the Hội An fleet on one machine. An in-process broker (Aedes, this run's own
 // passwords and ACL), the real central collector (`loa collect`) and one real `loa-station`
 // process per ward, then an accelerated broadcast day driven through the real `loa` CLI.
-// Exit 0 only if every station's acks for every broadcast reached the collector.
+// Exit 0 only if every station's acks for every broadcast reached the collector. With --console,
+// the web console (`loa serve`) runs beside the collector with three demo accounts.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,25 +17,40 @@ import { findFfmpeg } from '../io/ffmpeg.js';
 import { spoken } from '../io/i18n.js';
 import { AckView } from './acks.js';
 import { type DemoBroker, startDemoBroker } from './broker.js';
-import { LOA_BIN, LoggedProcess, ROOT, type RunResult, runLoa, STATION_BIN } from './procs.js';
-import { adaptStationConfig, copyAudio, isoInZone, prepareOutDir, writeFleet, writeSchedule } from './setup.js';
+import { LOA_BIN, LoggedProcess, portOrFree, ROOT, type RunResult, runLoa, STATION_BIN } from './procs.js';
+import {
+  adaptStationConfig,
+  CONSOLE_LOGINS,
+  type ConsoleInfo,
+  type ConsoleLogin,
+  copyAudio,
+  isoInZone,
+  prepareOutDir,
+  writeConsoleLogins,
+  writeFleet,
+  writeSchedule,
+} from './setup.js';
 
 const TZ = 'Asia/Ho_Chi_Minh';
-const USAGE = `usage: npm run demo -- [--stations N] [--keep] [--out DIR] [--no-relay]
+const USAGE = `usage: npm run demo -- [--stations N] [--keep] [--console] [--out DIR] [--no-relay]
 
   --stations N   how many stations (default 13, the Hội An fleet; more than 13 adds test stations)
   --keep         keep everything running afterwards, to try \`loa stations --watch\` and other commands
+  --console      also start the web console (\`loa serve\`, plain HTTP on 127.0.0.1, port 8080 or a
+                 free one) with a ward, an operator and an approver account, print its URL and the
+                 logins, and keep everything running until Ctrl+C (as --keep does)
   --out DIR      where everything is written (default ./demo-out; wiped at start)
   --no-relay     leave out the live-relay item (it streams a clip from a local HTTP server)
 `;
 
 // ---- options -----------------------------------------------------------------------------
-let opts: { stations: number; keep: boolean; out: string; relay: boolean };
+let opts: { stations: number; keep: boolean; console: boolean; out: string; relay: boolean };
 try {
   const { values } = parseArgs({
     options: {
       stations: { type: 'string', default: '13' },
       keep: { type: 'boolean', default: false },
+      console: { type: 'boolean', default: false },
       out: { type: 'string', default: 'demo-out' },
       'no-relay': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -46,7 +62,7 @@ try {
   }
   const n = Number(values.stations);
   if (!Number.isInteger(n) || n < 2 || n > 100) throw new Error(`--stations expects a whole number from 2 to 100, got "${values.stations}"`);
-  opts = { stations: n, keep: values.keep!, out: path.resolve(values.out!), relay: !values['no-relay'] };
+  opts = { stations: n, keep: values.keep!, console: values.console!, out: path.resolve(values.out!), relay: !values['no-relay'] };
 } catch (e) {
   process.stderr.write(`demo: ${(e as Error).message}\n${USAGE}`);
   process.exit(2);
@@ -83,21 +99,28 @@ const env: NodeJS.ProcessEnv = { ...process.env, LOA_FLEET: fleetFile };
 let broker: DemoBroker | undefined;
 let httpServer: http.Server | undefined;
 let collector: LoggedProcess | undefined;
+let consoleProc: LoggedProcess | undefined;
 const stations = new Map<string, LoggedProcess>();
 let acks: AckView | undefined;
 
 /**
  * The two officials keep their keys in their own accounts (here: their own key directories),
- * so neither can make the two signatures of a live alert alone.
+ * so neither can make the two signatures of a live alert alone. With --console a third key, the
+ * ward office's (announcements and schedules only), is bound to the ward's console account.
  */
-const officials = { 'vp-ubnd-hoi-an': path.join(out, 'officials', 'vp-ubnd-hoi-an', 'keys'), 'truc-ban-pctt': path.join(out, 'officials', 'truc-ban-pctt', 'keys') };
+const WARD_KEY = 'ubnd-phuong';
+const officials = {
+  'vp-ubnd-hoi-an': path.join(out, 'officials', 'vp-ubnd-hoi-an', 'keys'),
+  'truc-ban-pctt': path.join(out, 'officials', 'truc-ban-pctt', 'keys'),
+  [WARD_KEY]: path.join(out, 'officials', WARD_KEY, 'keys'),
+};
 type Official = keyof typeof officials;
 
 /** Run a `loa` command, echo it like a terminal session, and fail loudly if it fails. */
-async function loa(args: string[], o: { show?: boolean; okCodes?: number[]; as?: Official } = {}): Promise<RunResult> {
+async function loa(args: string[], o: { show?: boolean; okCodes?: number[]; as?: Official; stdin?: string } = {}): Promise<RunResult> {
   const as = o.as ?? 'vp-ubnd-hoi-an';
   if (o.show !== false) say(`${dim(`[${as}]`)} $ loa ${shownArgs(args)}`);
-  const r = await runLoa(args, { ...env, LOA_KEY_DIR: officials[as] });
+  const r = await runLoa(args, { ...env, LOA_KEY_DIR: officials[as] }, o.stdin);
   if (o.show !== false) echo(r);
   if (!(o.okCodes ?? [0]).includes(r.code)) throw new Error(`loa ${shownArgs(args)} exited ${r.code}\n${r.stderr}`);
   return r;
@@ -137,6 +160,7 @@ function startStation(id: string): LoggedProcess {
 }
 
 async function shutdown(): Promise<void> {
+  await consoleProc?.stop('SIGTERM');
   await Promise.all([...stations.values()].map((p) => p.stop('SIGTERM')));
   await collector?.stop('SIGTERM');
   acks?.close();
@@ -181,13 +205,14 @@ async function main(): Promise<number> {
   say(
     `MQTT broker (Aedes, in this process): central listener ${broker.url}, station listener ${broker.stationUrl} (client id = user name); no anonymous access, users and ACL from \`loa broker config\``,
   );
-  const fleet = writeFleet(out, broker, N);
+  const fleet = writeFleet(out, broker, N, opts.console ? [{ key: WARD_KEY, allow: ['announce', 'schedule'] }] : []);
   const ids = fleet.stations.map((s) => s.id);
   say(`fleet file: ${rel(fleet.file)} (${N} stations in ${new Set(fleet.stations.flatMap((s) => s.groups)).size} groups)`);
   say(`every \`loa\` command below runs with LOA_FLEET=${rel(fleet.file)}`);
 
   await loa(['keys', 'init', 'vp-ubnd-hoi-an']);
   await loa(['keys', 'init', 'truc-ban-pctt'], { as: 'truc-ban-pctt' });
+  if (opts.console) await loa(['keys', 'init', WARD_KEY], { as: WARD_KEY });
   // Provision first, then write the broker files: `broker config` puts every station's
   // password (created by provision) into the mosquitto password file in one go. The demo calls
   // the function behind `loa provision` directly: the same code, without N node start-ups.
@@ -209,9 +234,18 @@ async function main(): Promise<number> {
   await collector.waitFor(/collector connected|bộ thu đã kết nối/, 15_000);
   say(`$ loa-station run --config ${rel(path.join(out, 'stations'))}/<station>/station.yaml   ${dim(`(× ${N}; logs: ${rel(path.join(out, 'logs'))}/<station>.log)`)}`);
   for (const id of ids) startStation(id);
-  await Promise.all([...stations.values()].map((p) => p.waitFor(/"msg":"subscribed"/, 40_000)));
+  // Each station prepares its three chimes with ffmpeg before it subscribes: on a busy 2-core
+  // machine, 13 of them at once take well over 40 s.
+  await Promise.all([...stations.values()].map((p) => p.waitFor(/"msg":"subscribed"/, 120_000)));
   await until(`all ${N} stations online at the collector`, () => acks!.onlineStations().size >= N, 20_000);
   say(green(`${N}/${N} stations connected and reported online`));
+
+  let consoleInfo: ConsoleInfo | undefined;
+  if (opts.console) {
+    step('Web console: three accounts, then `loa serve` beside the collector');
+    consoleInfo = await startWebConsole(fleet.stations);
+    printConsole(consoleInfo, fleet.stations);
+  }
 
   // A local stand-in for the national radio stream, for the live-relay item.
   let relayUrl: string | undefined;
@@ -379,9 +413,10 @@ async function main(): Promise<number> {
   if (code === 0) process.stdout.write(green(bold(`ALL DELIVERED: every broadcast ${N}/${N} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)) + '\n');
   else process.stdout.write(red(bold(`NOT ALL DELIVERED:\n  - ${problems.join('\n  - ')}`)) + '\n');
 
-  if (opts.keep) {
+  if (opts.keep || opts.console) {
     const loaCmd = `node ${path.join(ROOT, 'dist/controller-cli/main.js')} --fleet ${fleet.file}`;
-    process.stdout.write(`\n${bold('The fleet keeps running (--keep). In another terminal, try:')}\n`);
+    if (consoleInfo) printConsole(consoleInfo, fleet.stations);
+    process.stdout.write(`\n${bold(`The fleet keeps running (${opts.console ? '--console' : '--keep'}). In another terminal, try:`)}\n`);
     process.stdout.write(`  ${loaCmd} stations --watch\n`);
     process.stdout.write(`  ${loaCmd} announce ${path.join(audioDir, 'speech-vi.wav')} --to hoi-an --wait 30\n`);
     process.stdout.write(`  ${loaCmd} broadcasts\n`);
@@ -397,12 +432,63 @@ async function main(): Promise<number> {
   return code;
 }
 
+/**
+ * Three console accounts, each made by `loa users add` in the account of the official whose key
+ * it binds (the key is read from their own key directory), then `loa serve` without --collect:
+ * the demo's `loa collect` keeps the database, the console reads it. Plain HTTP on loopback only.
+ */
+async function startWebConsole(fleetStations: { id: string; groups: string[] }[]): Promise<ConsoleInfo> {
+  const wardGroup = fleetStations.some((s) => s.groups.includes('hoi-an-dong')) ? 'hoi-an-dong' : fleetStations[0]!.groups[0]!;
+  const password = () => randomBytes(12).toString('base64url');
+  const users: ConsoleLogin[] = [
+    { name: `phuong-${wardGroup}`, role: 'ward', password: password(), key: WARD_KEY, scope: wardGroup },
+    { name: 'vp-ubnd', role: 'operator', password: password(), key: 'vp-ubnd-hoi-an', scope: 'all' },
+    { name: 'truc-ban', role: 'approver', password: password(), key: 'truc-ban-pctt', scope: 'all' },
+  ];
+  for (const u of users) {
+    const args = ['users', 'add', u.name, '--role', u.role, ...(u.scope === 'all' ? [] : ['--groups', u.scope]), ...(u.key ? ['--key', u.key] : []), '--password-stdin'];
+    await loa(args, { as: (u.key ?? 'vp-ubnd-hoi-an') as Official, stdin: `${u.password}\n` });
+  }
+  const port = await portOrFree(8080);
+  const serveArgs = ['serve', '--no-tls', '--host', '127.0.0.1', '--port', String(port)];
+  // The console holds nobody's key file: each user's key is sealed in the database with their password.
+  const serveEnv = { ...env, LOA_KEY_DIR: path.join(out, 'central', 'console-has-no-keys') };
+  consoleProc = new LoggedProcess('loa serve', [LOA_BIN, ...serveArgs], serveEnv, path.join(out, 'logs', 'serve.log'));
+  say(`$ loa ${serveArgs.join(' ')}   ${dim(`(${port === 0 ? 'port 8080 is taken: a free port; ' : ''}log: ${rel(path.join(out, 'logs', 'serve.log'))})`)}`);
+  const listening = /(?:console at|bảng điều khiển tại) (\S+)/;
+  const url = listening.exec(await consoleProc.waitFor(listening, 20_000))![1]!;
+  const info = { url, users };
+  writeConsoleLogins(out, info);
+  return info;
+}
+
+function printConsole(info: ConsoleInfo, fleetStations: { id: string; groups: string[] }[]): void {
+  const what = (u: ConsoleLogin) => {
+    if (u.role === 'ward') return `ward: the ${fleetStations.filter((s) => s.groups.includes(u.scope)).length} stations of unit ${u.scope} (announce, schedule, live)`;
+    if (u.role === 'operator') return `operator: all ${fleetStations.length} stations; drafts alerts`;
+    return 'approver: approves alerts (the second signature)';
+  };
+  process.stdout.write(`\n${bold(`Web console: ${info.url}`)}   ${dim('(loa serve beside loa collect; plain HTTP on this machine only)')}\n`);
+  for (const u of info.users) process.stdout.write(`  ${bold(u.name.padEnd(20))} password ${bold(u.password)}   ${dim(`${what(u)}; key ${u.key}`)}\n`);
+  const port = new URL(info.url).port;
+  process.stdout.write(dim(`  logins also in ${rel(path.join(out, CONSOLE_LOGINS))}; from another machine: ssh -L ${port}:127.0.0.1:${port} <this host>\n`));
+  const missing = [
+    ...(hasTool('ffprobe') ? [] : ['ffprobe (uploads and recordings are checked with it: apt-get install ffmpeg)']),
+    ...(hasEspeak() ? [] : ['espeak-ng (text to speech, and the spoken correction of a cancel: apt-get install espeak-ng)']),
+  ];
+  if (missing.length > 0) process.stdout.write(dim(`  the console needs on this machine: ${missing.join('; ')}\n`));
+}
+
 function isConfirmed(r: { status: string }): boolean {
   return r.status === 'confirmed' || r.status === 'confirmed-late';
 }
 
 function hasEspeak(): boolean {
-  const r = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' });
+  return hasTool('espeak-ng', '--version');
+}
+
+function hasTool(tool: string, versionFlag = '-version'): boolean {
+  const r = spawnSync(tool, [versionFlag], { stdio: 'ignore' });
   return !r.error && r.status === 0;
 }
 

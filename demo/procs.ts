@@ -1,6 +1,7 @@
 // Child processes of the demo: the real `loa` CLI and real `loa-station` daemons.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -13,14 +14,15 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Run `loa ARGS` to completion (the fleet comes from LOA_FLEET in env). */
-export function runLoa(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+/** Run `loa ARGS` to completion (the fleet comes from LOA_FLEET in env); `stdin` is written to its standard input. */
+export function runLoa(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [LOA_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [LOA_BIN, ...args], { env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (e) => resolve({ code: -1, stdout, stderr: stderr + String(e) }));
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
   });
@@ -122,4 +124,13 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Pro
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+/** `preferred` when nothing listens there on 127.0.0.1, else 0 (the program picks a free port). */
+export function portOrFree(preferred: number): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(0));
+    probe.listen(preferred, '127.0.0.1', () => probe.close(() => resolve(preferred)));
+  });
 }

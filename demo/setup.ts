@@ -31,13 +31,22 @@ interface FleetStationYaml {
   zones?: { id: string; name: string }[];
 }
 
-/** The Hội An fleet file with the broker moved to this run's local port. N > 13 adds made-up stations. */
+/**
+ * The Hội An fleet file with the broker moved to this run's local port. N > 13 adds made-up
+ * stations; `extraSigners` adds keys to the signer policy (the console's ward office).
+ */
 export function writeFleet(
   out: string,
   broker: { url: string; port: number; stationUrl: string; stationPort: number },
   count: number,
+  extraSigners: { key: string; allow: string[] }[] = [],
 ): { file: string; stations: FleetStationYaml[] } {
-  const fleet = parse(readFileSync(HOI_AN_FLEET, 'utf8')) as Record<string, unknown> & { stations: FleetStationYaml[]; groups: { id: string; name: string }[] };
+  const fleet = parse(readFileSync(HOI_AN_FLEET, 'utf8')) as Record<string, unknown> & {
+    stations: FleetStationYaml[];
+    groups: { id: string; name: string }[];
+    signers: { key: string; allow: string[] }[];
+  };
+  fleet.signers = [...fleet.signers, ...extraSigners];
   const stations = fleet.stations.slice(0, count);
   for (let i = stations.length; i < count; i++) {
     const group = fleet.groups[i % fleet.groups.length]!;
@@ -46,6 +55,13 @@ export function writeFleet(
   const used = new Set(stations.flatMap((s) => s.groups));
   fleet.stations = stations;
   fleet.groups = fleet.groups.filter((g) => used.has(g.id));
+  // CAP areas name groups and stations; keep only the targets this smaller fleet still has.
+  const cap = fleet.cap as { areas?: { targets: string[] }[] } | undefined;
+  if (cap?.areas) {
+    const known = new Set([...stations.map((s) => s.id), ...fleet.groups.map((g) => g.id)]);
+    for (const a of cap.areas) a.targets = a.targets.filter((x) => known.has(x));
+    cap.areas = cap.areas.filter((a) => a.targets.length > 0);
+  }
   fleet.broker = {
     urls: [broker.url],
     stationUrls: [broker.stationUrl],
@@ -170,4 +186,32 @@ export function writeSchedule(out: string, relayUrl: string | undefined, t: Demo
       stringify({ tz, items }, { lineWidth: 0 }),
   );
   return file;
+}
+
+/** The console's demo accounts, written beside the fleet for `npm run screenshots` and for the reader. */
+export const CONSOLE_LOGINS = 'console-logins.json';
+
+export interface ConsoleLogin {
+  name: string;
+  role: 'ward' | 'operator' | 'approver';
+  password: string;
+  /** The signing key bound to the account (its owner's key directory), if any. */
+  key: string | null;
+  /** What the account may address: a unit's group id, or "all". */
+  scope: string;
+}
+
+export interface ConsoleInfo {
+  url: string;
+  users: ConsoleLogin[];
+}
+
+export function writeConsoleLogins(out: string, info: ConsoleInfo): string {
+  const file = path.join(out, CONSOLE_LOGINS);
+  writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
+
+export function readConsoleLogins(out: string): ConsoleInfo {
+  return JSON.parse(readFileSync(path.join(out, CONSOLE_LOGINS), 'utf8')) as ConsoleInfo;
 }

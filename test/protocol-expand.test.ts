@@ -138,6 +138,38 @@ describe('schedule expansion', () => {
     expect(timezoneError('Mars/Olympus')).toMatch(/unknown time zone/);
   });
 
+  it('timezoneError agrees with Intl.DateTimeFormat, whether a name is in the supported list, an alias or neither', () => {
+    const accepts = (tz: string) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const names = [
+      ...Intl.supportedValuesOf('timeZone').filter((_, i) => i % 7 === 0),
+      // current names ICU files under older ones (its canonical list lacks them)
+      'Asia/Ho_Chi_Minh',
+      'Asia/Kolkata',
+      'Asia/Kathmandu',
+      'Asia/Yangon',
+      'Europe/Kyiv',
+      'America/Nuuk',
+      'Atlantic/Faroe',
+      'Pacific/Chuuk',
+      'Pacific/Pohnpei',
+      'UTC',
+      'Etc/UTC',
+      'asia/saigon',
+      'Mars/Olympus',
+      'Asia/Ho_Chi_Minh ',
+      '',
+      '../../etc/passwd',
+    ];
+    for (const tz of names) expect(timezoneError(tz) === undefined, tz).toBe(accepts(tz));
+  });
+
   it('cronError does not see a bad time zone (the constructor accepts it): check timezoneError too', () => {
     expect(cronError('* * * * *', 'Mars/Olympus')).toBeUndefined();
   });
