@@ -6,6 +6,7 @@ import { audioFromArgs } from './audio-source.js';
 import { sendBroadcast } from './broadcast-send.js';
 import { openCentralStore } from './central-store.js';
 import { issueCommand } from './command-issue.js';
+import { prefetchDraft } from './draft-prefetch.js';
 import { checkApprover, isComplete, levelOf, readDraft, saveDraft, sendDraft, signDraft, writeDraft } from './drafts.js';
 import { CliError, UsageError } from './errors.js';
 import type { Fleet } from './fleet.js';
@@ -61,6 +62,8 @@ export async function alert(fleet: Fleet, audio: string | undefined, o: AlertOpt
       });
     }
     const file = await writeDraft(fleet, db, { envelopes: [envelope], media: [media.ref.sha256], needed: fleet.alertQuorum, keyFiles: { [key.id]: key.fileId } });
+    // The stations fetch the clip while the second official decides (draft-prefetch.ts).
+    await prefetchDraft(fleet, db, readDraft(file));
     printDrafted(o.json === true, envelope, file, fleet.alertQuorum);
     return 0;
   } finally {
@@ -103,6 +106,7 @@ export async function approveAlert(fleet: Fleet, draftPath: string, o: { key?: s
     const signed = await signDraft(draft, key, () => db.nextSeq(key.id, Date.now()));
     if (!isComplete(signed)) {
       saveDraft(file, signed);
+      await prefetchDraft(fleet, db, signed);
       printDrafted(o.json === true, signed.envelopes[signed.envelopes.length - 1]! as SignedEnvelope, file, signed.needed);
       return 0;
     }

@@ -14,6 +14,7 @@ function stationRules(T: Topics, s: Pick<FleetStation, 'id' | 'groups'>): string
     `topic read ${T.root}/media/#`,
     `topic read ${T.centralState()}`,
     `topic read ${T.receipt(s.id)}`,
+    `topic read ${T.prefetch()}`,
   ];
 }
 

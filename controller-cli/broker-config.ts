@@ -184,7 +184,7 @@ export function bridgeTopics(fleet: Fleet, bridge: FleetBridge): string[] {
     lines.push(`topic ${T.stationCmd(s.id)} in 1`, `topic ${T.schedule(s.id)} in 1`, `topic ${T.receipt(s.id)} in 1`);
   }
   for (const g of [...new Set(stations.flatMap((s) => s.groups))]) lines.push(`topic ${T.groupCmd(g)} in 1`);
-  lines.push(`topic ${T.allCmd()} in 1`, `topic ${T.root}/media/# in 1`, `topic ${T.centralState()} in 1`);
+  lines.push(`topic ${T.allCmd()} in 1`, `topic ${T.root}/media/# in 1`, `topic ${T.centralState()} in 1`, `topic ${T.prefetch()} in 1`);
   return lines;
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { findFfmpeg } from '../io/ffmpeg.js';
 import { SOFTWARE_VERSION } from '../io/version.js';
-import { type Command, type StationState, Topics } from '../protocol/index.js';
+import { type Command, type PrefetchContext, type StationState, Topics, verifyPrefetch } from '../protocol/index.js';
 import { AckPublisher } from './ack-publisher.js';
 import type { Clock } from './clock.js';
 import { type StationConfig, trustedKeys } from './config.js';
@@ -40,6 +40,7 @@ export class Station {
   readonly central: CentralClock;
   readonly telemetry: StationTelemetry;
   private readonly media: MediaFetcher;
+  private readonly prefetchContext: () => PrefetchContext;
   private readonly outputs = new Map<string, ZoneOutput>();
   private readonly timers: NodeJS.Timeout[] = [];
   private recoveryTimer: NodeJS.Timeout | undefined;
@@ -108,6 +109,7 @@ export class Station {
         inbound: (topic, payload) => this.inbound.handle(topic, payload),
         media: (sha, payload) => this.media.deliver(sha, payload),
         receipt: (payload) => this.acks.receipt(payload),
+        prefetch: (payload) => this.prefetchHint(payload),
         centralState: (payload, live) => {
           // The collector came back (maybe with a lost session): send what it has not receipted.
           if (this.central.update(payload, live)) this.acks.resendAll();
@@ -165,6 +167,7 @@ export class Station {
       events,
     });
     const keys = trustedKeys(config);
+    this.prefetchContext = () => ({ station: { id: station, groups: config.station.groups }, keys, now: clock.now(), clockSkewMs: config.clockSkewSec * 1000 });
     this.inbound = new Inbound({
       store: this.store,
       outbox: this.outbox,
@@ -256,6 +259,21 @@ export class Station {
     );
     this.housekeeping();
     this.telemetry.writeStatus();
+  }
+
+  /**
+   * A live alert's draft, signed by its first official: fetch and prepare its clip now, so the
+   * approved alert airs from the cache. Never queued or acked; a hint for other stations, or
+   * one that does not verify, changes nothing.
+   */
+  private prefetchHint(payload: Buffer): void {
+    const v = verifyPrefetch(payload, this.prefetchContext());
+    if (!v.ok) {
+      if (!v.detail.startsWith('wrong_target')) this.log('warn', 'draft prefetch hint ignored', { detail: v.detail });
+      return;
+    }
+    this.log('info', 'draft prefetch: fetching the clip of a live alert awaiting approval', { draft: v.id, sha: v.audio.sha256 });
+    this.audio.prefetch(v.audio, true);
   }
 
   private publishBirth(): void {

@@ -25,6 +25,8 @@ export interface TransportHandlers {
   inbound(topic: string, payload: Buffer): void;
   media(sha256: string, payload: Buffer): void;
   receipt(payload: Buffer): void;
+  /** A draft's prefetch hint: at most fetches a clip (never stored, acked or aired). */
+  prefetch(payload: Buffer): void;
   /** `live`: a fresh heartbeat (not the retained copy delivered on subscribe). */
   centralState(payload: Buffer, live: boolean): void;
   /** A (re)connection: `epoch` numbers it. */
@@ -134,6 +136,9 @@ export class StationTransport implements MessageTransport {
         return;
       case 'central-state':
         this.o.handlers.centralState(payload, packet.retain !== true);
+        return;
+      case 'prefetch':
+        this.o.handlers.prefetch(payload);
         return;
       case 'cmd':
       case 'schedule':

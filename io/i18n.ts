@@ -191,6 +191,10 @@ const cli = {
     en: 'live alert {id} drafted: {file}\nit needs {needed} more signature(s): loa alert approve {file} --key OTHER_KEY',
     vi: 'đã soạn cảnh báo thật {id}: {file}\ncần thêm {needed} chữ ký: loa alert approve {file} --key KHOA_KHAC',
   },
+  'alert.prefetchFailed': {
+    en: "note: the draft's clip could not be sent ahead to the stations ({reason}); they fetch it when the alert is approved",
+    vi: 'lưu ý: chưa gửi trước được âm thanh của bản nháp tới các trạm ({reason}); các trạm sẽ tải khi cảnh báo được phê duyệt',
+  },
   'alert.noDraft': { en: 'draft {file} not found', vi: 'không tìm thấy bản nháp {file}' },
   'alert.badDraft': { en: 'draft {file} is not valid: {reason}', vi: 'bản nháp {file} không hợp lệ: {reason}' },
   'alert.draftSignerNotAllowed': { en: 'draft is signed by {key}, which may not sign alerts', vi: 'bản nháp được ký bởi {key}, khóa không được phép ký cảnh báo' },

@@ -2,6 +2,7 @@ export * from './canonical.js';
 export * from './envelope.js';
 export * from './expand.js';
 export * from './ids.js';
+export * from './prefetch.js';
 export * from './quiet-hours.js';
 export * from './schemas.js';
 export * from './signing.js';

@@ -46,6 +46,10 @@ export class Topics {
   receipt(station: string): string {
     return `${this.root}/central/receipt/${assertId(station, 'station id')}`;
   }
+  /** Partly signed live-alert drafts: stations fetch their clips while a second official approves (prefetch.ts). */
+  prefetch(): string {
+    return `${this.root}/central/prefetch`;
+  }
   /** One collector's presence (central only; stations never read it). */
   collectorState(clientId: string): string {
     if (!CLIENT_ID.test(clientId)) throw new Error(`invalid collector client id ${JSON.stringify(clientId)}: expected [A-Za-z0-9_-]{1,64}`);
@@ -71,9 +75,9 @@ export class Topics {
     return `$share/${group}/${filter}`;
   }
 
-  /** Every topic a station subscribes to: its own cmd and schedule, its groups, all, central state, its receipts. */
+  /** Every topic a station subscribes to: its own cmd and schedule, its groups, all, central state, its receipts, draft prefetch hints. */
   stationSubscriptions(station: string, groups: readonly string[]): string[] {
-    return [this.stationCmd(station), this.schedule(station), ...groups.map((g) => this.groupCmd(g)), this.allCmd(), this.centralState(), this.receipt(station)];
+    return [this.stationCmd(station), this.schedule(station), ...groups.map((g) => this.groupCmd(g)), this.allCmd(), this.centralState(), this.receipt(station), this.prefetch()];
   }
 
   parse(topic: string): ParsedTopic | undefined {
@@ -90,6 +94,7 @@ export class Topics {
     if (parts.length === 2 && a === 'media' && isSha256(b)) return { kind: 'media', sha256: b };
     if (parts.length === 2 && a === 'central' && b === 'state') return { kind: 'central-state' };
     if (parts.length === 3 && a === 'central' && b === 'receipt' && isId(c)) return { kind: 'receipt', station: c };
+    if (parts.length === 2 && a === 'central' && b === 'prefetch') return { kind: 'prefetch' };
     if (parts.length === 3 && a === 'central' && b === 'collector' && c !== undefined && CLIENT_ID.test(c)) return { kind: 'collector-state', clientId: c };
     void d;
     return undefined;
@@ -103,6 +108,7 @@ export type ParsedTopic =
   | { kind: 'media'; sha256: string }
   | { kind: 'central-state' }
   | { kind: 'receipt'; station: string }
+  | { kind: 'prefetch' }
   | { kind: 'collector-state'; clientId: string };
 
 /** Largest media clip carried over MQTT (retained). */

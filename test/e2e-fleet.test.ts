@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -7,6 +7,7 @@ import { Ack, Topics } from '../protocol/index.js';
 import { fixture } from '../support/audio.js';
 import { runLoa, startCollector } from '../support/cli.js';
 import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
+import { until } from '../support/proof/lib.js';
 import { listWavs, type StationProcess, startStation } from '../support/station.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -127,12 +128,25 @@ describe('loa + loa-station end to end', () => {
     await st.waitForLog(/"msg":"subscribed"/);
   });
 
-  test('two-person alert: a single-signed live alert is rejected by stations; approved, it airs; cancel stops it', async () => {
-    const draft = await loa('alert', path.join(dir, 'tone.wav'), '--to', 'all', '--title', 'Bão số 9');
+  test("two-person alert: the draft's clip is on every box before approval and nothing airs; a single-signed live alert is rejected by stations; approved, it airs; cancel stops it", async () => {
+    // A clip no station has yet, so the prefetch is what brings it.
+    copyFileSync(fixture('speech-vi.wav'), path.join(dir, 'bao.wav'));
+    const draft = await loa('alert', path.join(dir, 'bao.wav'), '--to', 'all', '--title', 'Bão số 9');
     expect(draft.code, draft.stderr).toBe(0);
     const draftPath = (draft.stdout + draft.stderr).match(/(\S+\.json)/)![1]!;
     const env = JSON.parse(readFileSync(draftPath, 'utf8')).envelopes[0];
     expect(env.sigs).toHaveLength(1);
+    const sha = env.body.audio.sha256 as string;
+    for (const id of ids) {
+      await stations.get(id)!.waitForLog(new RegExp(`"sha":"${sha}","msg":"draft prefetch: fetching`), 20_000);
+      await until(
+        () => existsSync(path.join(dir, 'boxes', id, 'data', 'cache')) && readdirSync(path.join(dir, 'boxes', id, 'data', 'cache')).some((f) => f.startsWith(sha)),
+        30_000,
+        `${id} prepared the draft's clip`,
+      );
+    }
+    // Prepared everywhere, aired nowhere: a hint is never a broadcast.
+    for (const id of ids) expect(listWavs(path.join(dir, 'boxes', id, 'out')).filter((f) => f.includes(env.id))).toEqual([]);
 
     // Someone publishes the half-signed draft directly with the central credentials.
     const topics = new Topics();

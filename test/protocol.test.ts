@@ -468,7 +468,9 @@ describe('topics', () => {
       'loa/v1/all/cmd',
       'loa/v1/central/state',
       'loa/v1/central/receipt/s-1',
+      'loa/v1/central/prefetch',
     ]);
+    expect(t.parse('loa/v1/central/prefetch')).toEqual({ kind: 'prefetch' });
   });
   it('custom roots are validated', () => {
     expect(new Topics('tinh/loa').stationCmd('s')).toBe('tinh/loa/station/s/cmd');

@@ -190,6 +190,7 @@ export async function acl(): Promise<AclReport> {
       [`${R}/media/${'d'.repeat(64)}`, 'media (control)', true],
       [`${R}/central/state`, 'central/state (control)', true],
       [`${R}/central/receipt/${A}`, 'its own receipts (control)', true],
+      [`${R}/central/prefetch`, 'draft prefetch hints (control)', true],
     ];
     for (const [topic, what, allowed] of reads) {
       const writer = topic.endsWith('/ack') ? b : cen;
@@ -225,6 +226,7 @@ export async function acl(): Promise<AclReport> {
       `${R}/central/state`,
       `${R}/central/receipt/${A}`,
       `${R}/central/receipt/${B}`,
+      `${R}/central/prefetch`,
     ];
     for (const topic of writes) {
       const r = await seen(cen, topic, pub(a, topic, 'evil'));

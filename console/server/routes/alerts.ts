@@ -2,6 +2,7 @@
 // own login (password typed again), cancel with a correction in one step. The rules are the
 // CLI's (controller-cli/alert-rules.ts, drafts.ts); the console adds only that the approver
 // must be a different console user from the one who drafted.
+
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { cancelWithCorrection, correctionText, needsApproval } from '../../../co
 import { mediaStoreDir, speechCacheDir } from '../../../controller-cli/audio-source.js';
 import { sendBroadcast } from '../../../controller-cli/broadcast-send.js';
 import { issueCommand } from '../../../controller-cli/command-issue.js';
+import { prefetchDraft } from '../../../controller-cli/draft-prefetch.js';
 import {
   checkApprover,
   type Draft,
@@ -176,13 +178,15 @@ export async function alertsRoutes(app: FastifyInstance, ctx: ConsoleContext): P
       await audit(ctx, req, r.test ? 'alert.test' : 'alert.send', envelope.id, 'ok', `${r.title} → ${stations.join(',')}`);
       return { sent: envelope.id, stations };
     }
-    await writeDraft(ctx.fleet, ctx.db, {
+    const draftPath = await writeDraft(ctx.fleet, ctx.db, {
       envelopes: [envelope],
       media: [r.media],
       needed: ctx.fleet.alertQuorum,
       keyFiles: { [signer.id]: signer.fileId },
       origin: { kind: 'console', user: s.user.name },
     });
+    // The stations fetch the clip while the approver decides (controller-cli/draft-prefetch.ts).
+    await prefetchFromConsole(ctx, readDraft(draftPath));
     await audit(ctx, req, 'alert.draft', envelope.id, 'ok', `${r.title} → ${stations.join(',')}; needs ${ctx.fleet.alertQuorum} signatures`);
     return { draft: envelope.id, stations, needed: ctx.fleet.alertQuorum };
   });
@@ -214,6 +218,7 @@ export async function alertsRoutes(app: FastifyInstance, ctx: ConsoleContext): P
     }
     if (!isComplete(signed)) {
       saveDraft(file, signed);
+      await prefetchFromConsole(ctx, signed);
       await audit(ctx, req, 'alert.approve', id, 'ok', `signature ${draftSigners(signed).length} of ${signed.needed}`);
       return { signed: draftSigners(signed), needed: signed.needed, sent: null };
     }
@@ -271,4 +276,15 @@ export async function alertsRoutes(app: FastifyInstance, ctx: ConsoleContext): P
     await audit(ctx, req, 'alert.cancel', id, 'ok', `sent: ${parsed.data.reason}`);
     return { sent: made.correction.id, cancelled: id };
   });
+}
+
+/** A prefetch hint on the console's connection; without a broker the draft stands and the stations fetch at approval. */
+async function prefetchFromConsole(ctx: ConsoleContext, draft: Draft): Promise<void> {
+  let client: Awaited<ReturnType<ConsoleContext['mqtt']>>;
+  try {
+    client = await ctx.mqtt();
+  } catch {
+    return;
+  }
+  await prefetchDraft(ctx.fleet, ctx.db, draft, client);
 }
