@@ -217,6 +217,29 @@ export async function uncachedRounds(
 }
 
 /**
+ * A live alert approved after its draft's prefetch hint (controller-cli/draft-prefetch.ts): each
+ * round publishes a fresh clip and the draft signed by its first official on central/prefetch,
+ * waits until every station has prepared the clip, then publishes the alert with both
+ * signatures. No chime: the first frame is the clip itself, from the cache.
+ */
+export async function approvedRounds(fleet: Fleet, ctl: TestController, keys: Keys, clips: string[], rounds: number, warmup: number): Promise<EmergencyResult> {
+  const samples: number[] = [];
+  for (let r = 0; r < warmup + rounds; r++) {
+    const media = await ctl.publishMedia(clips[r]!);
+    const draft = ctl.envelope('alert', { title: 'bench', test: false, maxDurationSec: 1, audio: { kind: 'media', ...media } }, { all: true }, keys.office);
+    await ctl.client.publishAsync(ctl.topics.prefetch(), JSON.stringify(draft), { qos: 1 });
+    await waitPrepared(fleet, media.sha256);
+    const env = ctl.cosign(draft, keys.deputy);
+    const t0 = await publishAlert(ctl, env);
+    await waitAcks(ctl, fleet.ids, env.id, 'completed', 60_000);
+    const at = await waitFirstFrames(fleet, env.id);
+    if (r >= warmup) samples.push(...at.map((a) => a - t0));
+    await sleep(250);
+  }
+  return { samples, rounds };
+}
+
+/**
  * Preemption: a normal announce (music-10s) is on air at every station; an alert arrives at T0.
  * The preempted airing went off air when its last chunk was handed to the output: the daemon
  * logs that moment ("last frame on air", from the pacer), so latency = that − T0. (Before, this

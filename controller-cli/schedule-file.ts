@@ -124,7 +124,7 @@ function expandTo(fleet: Fleet, file: ConfigFile, item: AuthoredItem, at: KeyPat
 }
 
 function toProtocolItem(item: AuthoredItem, audio: AudioRef): unknown {
-  const { to: _to, file: _file, tts: _tts, stream: _stream, ...rest } = item;
+  const { to: _to, file: _file, media: _media, tts: _tts, stream: _stream, ...rest } = item;
   return { ...rest, audio };
 }
 

@@ -1,6 +1,8 @@
 // Schedules, announcements, alerts, the collector and reports: `loa` as a real subprocess
 // against a private mosquitto configured by `loa broker config`.
+
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -207,6 +209,28 @@ describe('loa schedule', () => {
     expect(JSON.parse(again.stdout)).toMatchObject([{ station: 'st-c', version: 2, items: 3 }]);
     const diff = JSON.parse((await loa(['schedule', 'diff', join(dir, 'sched.yaml'), '--json'])).stdout) as { station: string; status: string }[];
     expect(diff.map((d) => d.status)).toEqual(['not-applied', 'not-applied', 'not-applied']);
+  });
+
+  it('an item may name a clip already in the central store by its sha256 (what the console writes); an unknown one is refused at its key path', async () => {
+    good();
+    expect((await loa(['schedule', 'push', join(dir, 'sched.yaml'), '--station', 'st-a'])).code).toBe(0); // stores tone.wav
+    const sha = createHash('sha256')
+      .update(readFileSync(join(dir, 'tone.wav')))
+      .digest('hex');
+    writeFileSync(join(dir, 'by-sha.yaml'), stringify({ items: [{ id: 'tin-sang', to: 'st-a', cron: '0 6 * * *', media: sha }] }));
+    const next = await loa(['schedule', 'next', join(dir, 'by-sha.yaml'), '--from', '2030-01-05T00:00:00+07:00', '--count', '1', '--json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(JSON.parse(next.stdout).stations[0].next[0]).toMatchObject({ itemId: 'tin-sang', plannedAt: '2030-01-04T23:00:00.000Z' });
+    const c = await central();
+    const { run, got } = await capture(c, [T.schedule('st-a')], () => loa(['schedule', 'push', join(dir, 'by-sha.yaml'), '--json']));
+    expect(run.code, run.stderr).toBe(0);
+    // The last copy on the topic is the new one (a retained earlier schedule may come first).
+    const v = verifyCommand(got[got.length - 1]!.payload, ctx('st-a', []));
+    expect(v.ok && v.command.type === 'schedule' && v.command.body.items.length === 1 && v.command.body.items[0]!.audio).toMatchObject({ kind: 'media', sha256: sha });
+    writeFileSync(join(dir, 'by-bad-sha.yaml'), stringify({ items: [{ id: 'x', to: 'st-a', cron: '0 6 * * *', media: 'f'.repeat(64) }] }));
+    const bad = await loa(['schedule', 'push', join(dir, 'by-bad-sha.yaml')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/items\[0\]\.media/);
   });
 });
 

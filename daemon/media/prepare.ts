@@ -519,6 +519,14 @@ export function decodeStreamArgs(url: string, durationSec: number, allowed: read
     '-protocol_whitelist',
     relayProtocolWhitelist([scheme]),
     ...(http ? ['-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', '2'] : []),
+    // A live source is heard as it is spoken: ffmpeg's default probing (5 MB, 5 s) holds about
+    // 1.4 s of a live WAV before the first sample comes out; 32 KiB identifies every format a
+    // relay carries (WAV, MP3, AAC, Ogg, HLS playlists). (Not `-fflags nobuffer`: with it an
+    // MP3 stream decoded short.)
+    '-probesize',
+    '32768',
+    '-analyzeduration',
+    '0',
     '-i',
     parsed.href,
     '-map',
