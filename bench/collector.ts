@@ -85,7 +85,7 @@ function writeFleet(dir: string, brokerUrl: string, stations: number): string {
   const fleet = {
     topicRoot: 'loa/v1',
     timezone: 'Asia/Ho_Chi_Minh',
-    broker: { urls: [brokerUrl], username: 'loa-central', passwordFile: 'secrets/central.password', clientId: 'loa-central-bench' },
+    broker: { urls: [brokerUrl], stationUrls: [brokerUrl], username: 'loa-central', passwordFile: 'secrets/central.password', clientId: 'loa-central-bench' },
     database: 'central/central.sqlite',
     stations: Array.from({ length: stations }, (_, i) => ({ id: benchStationId(i), name: `Bench station ${i}` })),
   };

@@ -157,6 +157,7 @@ describe('a ward broker bridged to the central one', () => {
         `topic ${T.allCmd()} in 1`,
         `topic ${T.root}/media/# in 1`,
         `topic ${T.centralState()} in 1`,
+        `topic ${T.prefetch()} in 1`,
       ].sort(),
     );
     expect(conf).toContain('remote_username edge-1');

@@ -71,6 +71,7 @@ describe('fleet file: bridged brokers', () => {
       'topic read loa/v1/media/#',
       'topic read loa/v1/central/state',
       'topic read loa/v1/central/receipt/st-a',
+      'topic read loa/v1/central/prefetch',
     ]);
     expect(mosquittoAcl(f)).toContain('user bridge-east\ntopic write loa/v1/station/st-a/state');
     expect(bridgeTopics(f, f.bridges[0]!).filter((t) => t.includes('st-b'))).toEqual([]);

@@ -144,3 +144,22 @@ export interface ApiError {
   path?: string;
   line?: number;
 }
+
+/** A draft as the alerts pages show it (GET /api/alerts/drafts[/:id]). */
+export interface DraftView {
+  id: string;
+  kind: 'alert' | 'cancel';
+  createdAt: string;
+  drafter: string | null;
+  signers: string[];
+  needed: number;
+  test: boolean;
+  title: string;
+  media: string | null;
+  text: string | null;
+  stations: string[];
+  expiresAt: string;
+  cancels: string | null;
+  reason: string | null;
+  origin: string;
+}

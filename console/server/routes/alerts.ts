@@ -31,6 +31,7 @@ import { storedMediaPath, storeMedia } from '../../../controller-cli/media.js';
 import { DEFAULT_VOICE, synthesise } from '../../../controller-cli/speech.js';
 import { planTopics } from '../../../controller-cli/targets.js';
 import { AlertBody, CancelBody, Id, isId, Sha256 } from '../../../protocol/index.js';
+import type { DraftView } from '../../shared/api.js';
 import { openSigner } from '../accounts.js';
 import { audit, type ConsoleContext, fail, requireAction, requireAny, scopeOfSession } from '../context.js';
 import { verifyPassword } from '../credentials.js';
@@ -55,24 +56,6 @@ const Cancel = z.strictObject({
   correctionMedia: Sha256.optional(),
   password: z.string().min(1).max(512),
 });
-
-export interface DraftView {
-  id: string;
-  kind: 'alert' | 'cancel';
-  createdAt: string;
-  drafter: string | null;
-  signers: string[];
-  needed: number;
-  test: boolean;
-  title: string;
-  media: string | null;
-  text: string | null;
-  stations: string[];
-  expiresAt: string;
-  cancels: string | null;
-  reason: string | null;
-  origin: string;
-}
 
 function view(fleet: ConsoleContext['fleet'], d: Draft): DraftView {
   const last = d.envelopes[d.envelopes.length - 1]!;

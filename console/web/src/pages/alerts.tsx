@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { BroadcastSummary, MediaInfo } from '../../../shared/api';
+import type { BroadcastSummary, DraftView, MediaInfo } from '../../../shared/api';
 import { api } from '../api';
 import { AudioSource } from '../components/audio-source';
 import { StationMap } from '../components/station-map';
@@ -9,24 +9,6 @@ import { t } from '../i18n';
 import { useLiveEvents, useStations } from '../live';
 import type { Session } from '../main';
 import { navigate, onLink } from '../router';
-
-interface DraftView {
-  id: string;
-  kind: 'alert' | 'cancel';
-  createdAt: string;
-  drafter: string | null;
-  signers: string[];
-  needed: number;
-  test: boolean;
-  title: string;
-  media: string | null;
-  text: string | null;
-  stations: string[];
-  expiresAt: string;
-  cancels: string | null;
-  reason: string | null;
-  origin: string;
-}
 
 function NewAlert({ session, onDone }: { session: Session; onDone: () => void }) {
   const fleet = session.fleet;
