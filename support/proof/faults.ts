@@ -894,11 +894,15 @@ export function catchUp(reps: number): Promise<FaultResult> {
       const st = ctx.stations[0]!;
       const tone = await ctx.ctl.publishMedia(fixture('tone-3s.wav'));
       for (let i = 0; i < reps; i++) {
+        // Three hours pass for everyone, not only the box: from the second run on, central signs
+        // at the time the station's clock now (rightly) shows. A schedule lives for days, as the
+        // CLI signs it, so the retained copy is still valid after the downtime.
         const sched = ctx.ctl.envelope(
           'schedule',
           { station: st.id, version: i + 1, items: [{ id: `minutely-${i + 1}`, cron: '* * * * *', maxDurationSec: 1, title: 'every minute', audio: { kind: 'media', ...tone } }] },
           { stations: [st.id] },
           ctx.key,
+          { now: Date.now() + Number(readFileSync(clockFile, 'utf8')), ttlMs: 7 * 24 * H },
         );
         ctx.sent.push(sched.id);
         await ctx.ctl.pushSchedule(st.id, sched);
