@@ -543,6 +543,7 @@ export async function scaleBench(cfg: ScaleConfig = DEFAULT_SCALE): Promise<Scal
         table.push(
           `| ${label} | ${results.length} × ${fmtInt(results[0]!.expected)} | ${rounds > 1 ? `median ${f1(comp.p50 / 1000)} s, max ${f1(comp.max / 1000)} s` : `${f1(comp.p50 / 1000)} s`} | ${rounds > 1 ? `median ${fmtInt(rate.p50)}` : fmtInt(rate.p50)} acks/s | p50 ${f0(lag.p50)} · p99 ${f0(lag.p99)} ms (n=${fmtInt(lag.n)}) | ${lost} / ${dup} / ${left} | ${f0(median(b.map((x) => x.cpuPct)))} % · ${f0(Math.max(...b.map((x) => x.rssMaxMb)))} MiB | ${f0(median(cols.map((x) => x.cpuPct)))} % · ${f0(Math.max(...cols.map((x) => x.rssMaxMb)))} MiB each | ${l0.split(' ')[0]} → ${l1.split(' ')[0]}${Number(l0.split(' ')[0]) > cores || Number(l1.split(' ')[0]) > cores ? ' ⚠' : ''} |`,
         );
+        if (r.kill && process.env.BENCH_SCALE_DEBUG) for (const c of collectors) process.stderr.write(`--- ${c.id}\n${c.log.slice(-6000)}\n`);
         if (r.kill)
           notes.push(
             `Kill run: ${results[0]!.resends.toLocaleString('en-US')} simulated stations re-sent their unreceipted acks when central/state's view changed; lost ${lost}, duplicate rows ${dup}.`,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { t } from '../io/i18n.js';
 import { publishAsync } from '../io/mqtt.js';
@@ -70,6 +70,8 @@ export class Collector {
   private readonly since = new Date().toISOString();
   private readonly peers = new Map<string, Peer>();
   private view = '';
+  /** The live set the current `view` names. */
+  private viewSet = '';
   /** Shared mode: our own presence came back, so every retained presence before it has arrived. */
   private presenceSeen = false;
   readonly stats = { acks: 0, duplicates: 0, conflicts: 0, states: 0, telemetry: 0, invalid: 0, receipts: 0 };
@@ -160,17 +162,23 @@ export class Collector {
     return this.live()[0] === this.clientId;
   }
 
-  private viewOf(ids: string[]): string {
-    const parts = ids.map((id) => `${id}@${id === this.clientId ? this.since : this.peers.get(id)!.since}`);
-    return createHash('sha256').update(parts.join(',')).digest('hex').slice(0, 16);
+  private setOf(ids: string[]): string {
+    return ids.map((id) => `${id}@${id === this.clientId ? this.since : this.peers.get(id)!.since}`).join(',');
   }
 
-  /** Recompute who is alive; returns true when the set changed (a join, a death, a restart). */
+  /**
+   * Recompute who is alive; returns true when the set changed (a join, a death, a restart). Each
+   * change gets a new random view, never a hash of the set: a member that briefly believed it was
+   * alone at start-up (before the others' presence reached it) may have published that set
+   * already, and when the others die later the same set must still read as a change to the
+   * stations, or they would keep the acks the dead ones took with them.
+   */
   private review(): boolean {
     const ids = this.live();
-    const view = this.viewOf(ids);
-    if (view === this.view) return false;
-    this.view = view;
+    const set = this.setOf(ids);
+    if (set === this.viewSet) return false;
+    this.viewSet = set;
+    this.view = randomBytes(8).toString('hex');
     this.log(t('collect.collectors', { count: ids.length, ids: ids.join(', ') }));
     return true;
   }
@@ -179,7 +187,8 @@ export class Collector {
     const client = this.client;
     if (!client?.connected) return;
     const ids = this.live();
-    await publishAsync(client, this.fleet.topics.centralState(), centralState(true, { collectors: ids.length, view: this.viewOf(ids) }), { qos: 1, retain: true });
+    this.review();
+    await publishAsync(client, this.fleet.topics.centralState(), centralState(true, { collectors: ids.length, view: this.view }), { qos: 1, retain: true });
   }
 
   /** A retained presence is as old as its `at`; a live one is fresh now (the peer's clock may differ from ours). */
