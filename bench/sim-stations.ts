@@ -120,8 +120,6 @@ function onCentral(s: Sim, payload: Buffer): void {
     return;
   }
   if (!c.success) return;
-  if (process.env.SIM_DEBUG && s.id === 'sim-00000' && debugLines++ < 30)
-    process.stderr.write(`sim ${s.id}: central ${JSON.stringify(c.data)} had view ${s.view} outbox ${s.outbox.size}\n`);
   const viewChanged = c.data.view !== undefined && s.view !== undefined && c.data.view !== s.view;
   if (c.data.view !== undefined) s.view = c.data.view;
   const cameOnline = c.data.online && !s.online;
