@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestController } from '../support/station.js';
-import { type Dist, dist, fixture, ROOT, sleep, wallNow } from './lib.js';
+import { type Dist, dist, fixture, ROOT, readSubscriber, sleep, wallNow } from './lib.js';
 import { alertEnvelope, type EmergencyResult, type Fleet, type Keys, publishAlert, STATION_COUNT, waitAcks, waitFirstFrames } from './stations.js';
 
 const FLOOR_TOPIC = 'bench/floor';
@@ -29,22 +29,7 @@ export async function startFloor(ctl: TestController, brokerUrl: string, width =
     Array.from({ length: width }, (_, i) => {
       const p = spawn(process.execPath, [script, brokerUrl, FLOOR_TOPIC, path.join(dir, `sub-${i}`), fixture('chime-emergency.wav')], { stdio: ['ignore', 'pipe', 'inherit'] });
       subs.push(p);
-      return new Promise<void>((resolve, reject) => {
-        let buf = '';
-        let ready = false;
-        p.stdout!.on('data', (b: Buffer) => {
-          buf += b.toString();
-          const lines = buf.split('\n');
-          buf = lines.pop()!;
-          for (const l of lines) {
-            if (l === 'ready') {
-              ready = true;
-              resolve();
-            } else if (l.trim()) results.push(JSON.parse(l) as { round: number; at: number });
-          }
-        });
-        p.on('exit', (code) => !ready && reject(new Error(`floor subscriber exited ${code}`)));
-      });
+      return readSubscriber(p, 'floor', results);
     }),
   );
   let next = 0;

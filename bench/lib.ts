@@ -215,3 +215,26 @@ export function benchStationId(i: number): string {
 export function simStationId(i: number): string {
   return `sim-${String(i).padStart(5, '0')}`;
 }
+
+/**
+ * A bench subscriber process (naive or floor) that prints `ready`, then one JSON line
+ * `{round, at}` per message it handled: resolves at `ready`, collects the lines into `results`.
+ */
+export function readSubscriber(p: ChildProcess, kind: string, results: { round: number; at: number }[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let buf = '';
+    let ready = false;
+    p.stdout!.on('data', (b: Buffer) => {
+      buf += b.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) {
+        if (l === 'ready') {
+          ready = true;
+          resolve();
+        } else if (l.trim()) results.push(JSON.parse(l) as { round: number; at: number });
+      }
+    });
+    p.on('exit', (code) => !ready && reject(new Error(`${kind} subscriber exited ${code}`)));
+  });
+}

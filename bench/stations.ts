@@ -12,7 +12,7 @@ import { measureLoudness } from '../support/audio.js';
 import { type MosquittoBroker, startMosquitto } from '../support/mosquitto.js';
 import { makeKey, TestController, type TestKey, writeStationConfig } from '../support/station.js';
 import { daemonDecodeArgs, ffmpegPath } from './ffmpeg-first-byte.js';
-import { type BenchStation, fixture, progress, ROOT, run, sleep, spawnStation, wallNow } from './lib.js';
+import { type BenchStation, fixture, progress, ROOT, readSubscriber, run, sleep, spawnStation, wallNow } from './lib.js';
 
 export const STATION_COUNT = 13;
 
@@ -325,27 +325,7 @@ export async function naiveRounds(brokerUrl: string, clips: string[], rounds: nu
   const script = path.join(ROOT, 'dist/bench/naive-subscriber.js');
   const subs = Array.from({ length: width }, () => spawn(process.execPath, [script, brokerUrl, topic, bin], { stdio: ['ignore', 'pipe', 'inherit'] }));
   const results: { round: number; at: number }[] = [];
-  await Promise.all(
-    subs.map(
-      (p) =>
-        new Promise<void>((resolve, reject) => {
-          let buf = '';
-          let ready = false;
-          p.stdout!.on('data', (b: Buffer) => {
-            buf += b.toString();
-            const lines = buf.split('\n');
-            buf = lines.pop()!;
-            for (const l of lines) {
-              if (l === 'ready') {
-                ready = true;
-                resolve();
-              } else if (l.trim()) results.push(JSON.parse(l) as { round: number; at: number });
-            }
-          });
-          p.on('exit', (code) => !ready && reject(new Error(`naive subscriber exited ${code}`)));
-        }),
-    ),
-  );
+  await Promise.all(subs.map((p) => readSubscriber(p, 'naive', results)));
   const ctl = await TestController.connect(brokerUrl);
   const samples: number[] = [];
   try {

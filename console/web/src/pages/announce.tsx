@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AnnounceRequest, MediaInfo } from '../../../shared/api';
 import { api } from '../api';
 import { AudioSource } from '../components/audio-source';
+import { PrioritySelect } from '../components/priority-select';
 import { Targets, targetList } from '../components/targets';
 import { localInputToIso } from '../format';
 import { t } from '../i18n';
@@ -70,13 +71,7 @@ export function AnnouncePage({ session }: { session: Session }) {
           </label>
         </fieldset>
         <div class="row">
-          <label>
-            {t('announce.priority')}
-            <select name="priority" value={priority} onChange={(e) => setPriority(e.currentTarget.value as 'normal' | 'priority')}>
-              <option value="normal">{t('priority.normal')}</option>
-              <option value="priority">{t('priority.priority')}</option>
-            </select>
-          </label>
+          <PrioritySelect value={priority} onChange={setPriority} />
           <label>
             {t('announce.repeat')}
             <input name="repeat" type="number" min={1} max={20} value={repeat} onInput={(e) => setRepeat(Math.max(1, Math.min(20, Number(e.currentTarget.value) || 1)))} />

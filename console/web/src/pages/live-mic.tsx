@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
+import { PrioritySelect } from '../components/priority-select';
 import { Targets, targetList } from '../components/targets';
 import { seconds, time } from '../format';
 import { t } from '../i18n';
@@ -91,13 +92,7 @@ export function LiveMicPage({ session }: { session: Session }) {
               {t('announce.titleField')}
               <input name="title" maxLength={200} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
             </label>
-            <label>
-              {t('announce.priority')}
-              <select name="priority" value={priority} onChange={(e) => setPriority(e.currentTarget.value as 'normal' | 'priority')}>
-                <option value="normal">{t('priority.normal')}</option>
-                <option value="priority">{t('priority.priority')}</option>
-              </select>
-            </label>
+            <PrioritySelect value={priority} onChange={setPriority} />
             <label>
               {t('live.maxMinutes')}
               <input name="max" type="number" min={1} max={60} value={maxMinutes} onInput={(e) => setMaxMinutes(Math.max(1, Math.min(60, Number(e.currentTarget.value) || 15)))} />
